@@ -1,0 +1,143 @@
+//! The one error type of the core. Every variant carries its context and maps
+//! to a stable `ERR_*` code (the table in API.md); the JS layer turns it into a
+//! `GitError` with that `code` and the `oid` / `ref` / `path` it names.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::core::oid::ObjectId;
+
+/// Every failure the core can report.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// `open` / `discover` found no repository at or above `path`.
+    NotARepository { path: PathBuf },
+    /// The repository uses a format version or extension we do not implement.
+    UnsupportedExtension { path: PathBuf, what: String },
+    /// Not 4–40 hex characters.
+    InvalidOid { input: String },
+    /// An abbreviation matches more than one object.
+    AmbiguousOid { input: String },
+    /// No such object.
+    ObjectNotFound { oid: ObjectId },
+    /// The object exists but has another type than the caller asked for.
+    ObjectType { oid: ObjectId, expected: &'static str, actual: &'static str },
+    /// Bad zlib, size, header, hash or parse of an object.
+    CorruptObject { oid: Option<ObjectId>, path: Option<PathBuf>, reason: String },
+    /// Bad pack, index, delta or checksum.
+    CorruptPack { oid: Option<ObjectId>, path: Option<PathBuf>, reason: String },
+    /// Revision could not be parsed or resolved.
+    InvalidRevision { spec: String, reason: String },
+    /// The repository was closed.
+    Closed,
+    /// An `AbortSignal` fired.
+    Aborted,
+    /// Any other filesystem error.
+    Io { path: Option<PathBuf>, message: String },
+    /// A bug caught at a boundary.
+    Internal { message: String },
+}
+
+/// Result with the core error.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The stable code of API.md's table.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotARepository { .. } => "ERR_NOT_A_REPOSITORY",
+            Error::UnsupportedExtension { .. } => "ERR_UNSUPPORTED_EXTENSION",
+            Error::InvalidOid { .. } => "ERR_INVALID_OID",
+            Error::AmbiguousOid { .. } => "ERR_AMBIGUOUS_OID",
+            Error::ObjectNotFound { .. } => "ERR_OBJECT_NOT_FOUND",
+            Error::ObjectType { .. } => "ERR_OBJECT_TYPE",
+            Error::CorruptObject { .. } => "ERR_CORRUPT_OBJECT",
+            Error::CorruptPack { .. } => "ERR_CORRUPT_PACK",
+            Error::InvalidRevision { .. } => "ERR_INVALID_REVISION",
+            Error::Closed => "ERR_CLOSED",
+            Error::Aborted => "ERR_ABORTED",
+            Error::Io { .. } => "ERR_IO",
+            Error::Internal { .. } => "ERR_INTERNAL",
+        }
+    }
+
+    /// The object id the error is about, if any.
+    pub fn oid(&self) -> Option<ObjectId> {
+        match self {
+            Error::ObjectNotFound { oid } | Error::ObjectType { oid, .. } => Some(*oid),
+            Error::CorruptObject { oid, .. } | Error::CorruptPack { oid, .. } => *oid,
+            _ => None,
+        }
+    }
+
+    /// The file the error is about, if any.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::NotARepository { path } | Error::UnsupportedExtension { path, .. } => Some(path),
+            Error::CorruptObject { path, .. } | Error::CorruptPack { path, .. } | Error::Io { path, .. } => {
+                path.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// A corrupt-pack error about `path`.
+    pub fn pack(path: &std::path::Path, reason: impl Into<String>) -> Error {
+        Error::CorruptPack { oid: None, path: Some(path.to_path_buf()), reason: reason.into() }
+    }
+
+    /// A corrupt-object error about `oid`.
+    pub fn object(oid: Option<ObjectId>, reason: impl Into<String>) -> Error {
+        Error::CorruptObject { oid, path: None, reason: reason.into() }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, e: std::io::Error) -> Error {
+        Error::Io { path: Some(path.to_path_buf()), message: e.to_string() }
+    }
+
+    /// Attach an oid to a corrupt-object or corrupt-pack error that lacks one.
+    pub fn with_oid(mut self, id: ObjectId) -> Error {
+        match &mut self {
+            Error::CorruptObject { oid, .. } | Error::CorruptPack { oid, .. } if oid.is_none() => *oid = Some(id),
+            _ => {}
+        }
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |p: &Option<PathBuf>| p.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default();
+        let of = |o: &Option<ObjectId>| o.map(|o| format!(" {o}")).unwrap_or_default();
+        match self {
+            Error::NotARepository { path } => {
+                write!(f, "not a git repository (or any of the parent directories): {}", path.display())
+            }
+            Error::UnsupportedExtension { path, what } => {
+                write!(f, "repository {} uses {what}, which ferrogit does not support", path.display())
+            }
+            Error::InvalidOid { input } => write!(f, "invalid object id {input:?}: expected 4 to 40 hex characters"),
+            Error::AmbiguousOid { input } => write!(f, "short object id {input} is ambiguous"),
+            Error::ObjectNotFound { oid } => write!(f, "object {oid} not found"),
+            Error::ObjectType { oid, expected, actual } => {
+                write!(f, "object {oid} is a {actual}, not a {expected}")
+            }
+            Error::CorruptObject { oid, path, reason } => write!(f, "corrupt object{}{}: {reason}", of(oid), at(path)),
+            Error::CorruptPack { oid, path, reason } => {
+                write!(f, "corrupt pack{}{}: {reason}", at(path), o_for(oid))
+            }
+            Error::InvalidRevision { spec, reason } => write!(f, "invalid revision {spec:?}: {reason}"),
+            Error::Closed => write!(f, "the repository is closed"),
+            Error::Aborted => write!(f, "the operation was aborted"),
+            Error::Io { path, message } => write!(f, "I/O error{}: {message}", at(path)),
+            Error::Internal { message } => write!(f, "internal error in ferrogit: {message}"),
+        }
+    }
+}
+
+fn o_for(oid: &Option<ObjectId>) -> String {
+    oid.map(|o| format!(" (reading object {o})")).unwrap_or_default()
+}
+
+impl std::error::Error for Error {}

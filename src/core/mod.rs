@@ -1,0 +1,10 @@
+//! The pure-Rust core of ferrogit: no napi types here.
+#![warn(missing_docs)]
+#![allow(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod object;
+pub mod odb;
+pub mod oid;
+pub mod repo;

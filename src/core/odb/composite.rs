@@ -1,0 +1,239 @@
+//! The logical object store of a repository: packs first, then loose objects,
+//! then each alternate (itself packs + loose), as git's `oid_object_info_extended`
+//! searches. A miss re-scans `objects/pack` for packs written since (git's
+//! `reprepare_packed_git`).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::core::error::Result;
+use crate::core::object::Kind;
+use crate::core::odb::pack::cache::Cache;
+use crate::core::odb::pack::Pack;
+use crate::core::odb::{alternates, loose, ObjectStore, ReadCtx};
+use crate::core::oid::{ObjectId, Prefix};
+
+/// Packs, loose objects and alternates of one objects directory.
+pub struct Store {
+    dir: PathBuf,
+    /// Copy-on-write list: readers clone the Arc, a re-scan swaps in a new list.
+    packs: RwLock<Arc<Vec<Arc<Pack>>>>,
+    /// Index files already opened (or failed), so a re-scan only opens new ones.
+    seen: Mutex<HashSet<PathBuf>>,
+    /// The pack that answered last: most reads hit the same pack again.
+    last_hit: AtomicUsize,
+    loose: loose::Store,
+    alternates: Vec<Store>,
+    cache: Arc<Cache>,
+    next_pack_id: Arc<AtomicU32>,
+}
+
+impl Store {
+    /// Open the objects directory `dir` with its alternates.
+    pub fn open(dir: &Path, cache: Arc<Cache>) -> Store {
+        Store::open_at_depth(dir, cache, Arc::new(AtomicU32::new(0)), 0, &mut vec![])
+    }
+
+    fn open_at_depth(dir: &Path, cache: Arc<Cache>, ids: Arc<AtomicU32>, depth: usize, chain: &mut Vec<PathBuf>) -> Store {
+        let canon = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        chain.push(canon);
+        let mut alts = Vec::new();
+        if depth < alternates::MAX_DEPTH {
+            for a in alternates::read(dir) {
+                if chain.contains(&a) {
+                    continue; // a loop of alternates: git skips repeats too
+                }
+                alts.push(Store::open_at_depth(&a, cache.clone(), ids.clone(), depth + 1, chain));
+            }
+        }
+        let s = Store {
+            dir: dir.to_path_buf(),
+            packs: RwLock::new(Arc::new(Vec::new())),
+            seen: Mutex::new(HashSet::new()),
+            last_hit: AtomicUsize::new(0),
+            loose: loose::Store::new(dir),
+            alternates: alts,
+            cache,
+            next_pack_id: ids,
+        };
+        s.scan_packs();
+        s
+    }
+
+    /// Open packs not seen before; true if any was added.
+    fn scan_packs(&self) -> bool {
+        let pack_dir = self.dir.join("pack");
+        let Ok(rd) = std::fs::read_dir(&pack_dir) else { return false };
+        let mut seen = self.seen.lock();
+        let mut new = Vec::new();
+        let mut names: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        names.sort();
+        for p in names {
+            if seen.contains(&p) || !p.with_extension("pack").exists() {
+                continue;
+            }
+            seen.insert(p.clone());
+            let id = self.next_pack_id.fetch_add(1, Ordering::Relaxed);
+            // An unreadable index is skipped, as git warns and goes on.
+            if let Ok(pack) = Pack::open(&p, id, self.cache.clone()) {
+                new.push(Arc::new(pack));
+            }
+        }
+        if new.is_empty() {
+            return false;
+        }
+        let mut w = self.packs.write();
+        let mut list: Vec<Arc<Pack>> = (**w).clone();
+        list.extend(new);
+        *w = Arc::new(list);
+        true
+    }
+
+    fn packs(&self) -> Arc<Vec<Arc<Pack>>> {
+        self.packs.read().clone()
+    }
+
+    /// Find `oid` in the packs: (pack, index position).
+    fn find_packed(&self, oid: &ObjectId) -> Option<(Arc<Pack>, u32)> {
+        let packs = self.packs();
+        let hint = self.last_hit.load(Ordering::Relaxed);
+        if let Some(p) = packs.get(hint) {
+            if let Some(i) = p.lookup(oid) {
+                return Some((p.clone(), i));
+            }
+        }
+        for (n, p) in packs.iter().enumerate() {
+            if n == hint {
+                continue;
+            }
+            if let Some(i) = p.lookup(oid) {
+                self.last_hit.store(n, Ordering::Relaxed);
+                return Some((p.clone(), i));
+            }
+        }
+        None
+    }
+
+    fn read_here(&self, oid: &ObjectId, out: &mut Vec<u8>, ctx: &ReadCtx<'_>) -> Result<Option<Kind>> {
+        if let Some((p, i)) = self.find_packed(oid) {
+            return p.read_at_index(i, out, ctx).map(Some).map_err(|e| e.with_oid(*oid));
+        }
+        if let Some(k) = self.loose.try_read(oid, out, ctx)? {
+            return Ok(Some(k));
+        }
+        for a in &self.alternates {
+            if let Some(k) = a.read_here(oid, out, ctx)? {
+                return Ok(Some(k));
+            }
+        }
+        Ok(None)
+    }
+
+    fn header_here(&self, oid: &ObjectId, ctx: &ReadCtx<'_>) -> Result<Option<(Kind, u64)>> {
+        if let Some((p, i)) = self.find_packed(oid) {
+            let off = p.index.offset_at(i)?;
+            return p.header_at(off, ctx).map(Some).map_err(|e| e.with_oid(*oid));
+        }
+        if let Some(h) = self.loose.try_header(oid, ctx)? {
+            return Ok(Some(h));
+        }
+        for a in &self.alternates {
+            if let Some(h) = a.header_here(oid, ctx)? {
+                return Ok(Some(h));
+            }
+        }
+        Ok(None)
+    }
+
+    fn refresh_all(&self) -> bool {
+        let mut any = self.scan_packs();
+        for a in &self.alternates {
+            any |= a.refresh_all();
+        }
+        any
+    }
+
+    /// Read `oid` with this store as the root of REF_DELTA look-ups.
+    pub fn read(&self, oid: &ObjectId, out: &mut Vec<u8>) -> Result<Option<Kind>> {
+        let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
+        self.try_read(oid, out, &ctx)
+    }
+
+    /// Kind and size of `oid`.
+    pub fn header(&self, oid: &ObjectId) -> Result<Option<(Kind, u64)>> {
+        let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
+        self.try_header(oid, &ctx)
+    }
+
+    /// Bytes held by the delta-base cache.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
+    /// Every object id in the packs of this store and its alternates, plus loose ones (for tests/tools).
+    pub fn for_each_packed(&self, f: &mut dyn FnMut(&ObjectId)) {
+        for p in self.packs().iter() {
+            for i in 0..p.index.count {
+                f(&p.index.oid_at(i));
+            }
+        }
+        for a in &self.alternates {
+            a.for_each_packed(f);
+        }
+    }
+}
+
+impl ObjectStore for Store {
+    fn try_read(&self, oid: &ObjectId, out: &mut Vec<u8>, ctx: &ReadCtx<'_>) -> Result<Option<Kind>> {
+        if let Some(k) = self.read_here(oid, out, ctx)? {
+            return Ok(Some(k));
+        }
+        if self.refresh_all() {
+            return self.read_here(oid, out, ctx);
+        }
+        Ok(None)
+    }
+
+    fn try_header(&self, oid: &ObjectId, ctx: &ReadCtx<'_>) -> Result<Option<(Kind, u64)>> {
+        if let Some(h) = self.header_here(oid, ctx)? {
+            return Ok(Some(h));
+        }
+        if self.refresh_all() {
+            return self.header_here(oid, ctx);
+        }
+        Ok(None)
+    }
+
+    fn contains(&self, oid: &ObjectId) -> bool {
+        let here = |s: &Store| s.find_packed(oid).is_some() || s.loose.contains(oid) || s.alternates.iter().any(|a| a.contains(oid));
+        here(self) || (self.refresh_all() && here(self))
+    }
+
+    fn find_prefix(&self, prefix: &Prefix, out: &mut Vec<ObjectId>, limit: usize) -> Result<()> {
+        for p in self.packs().iter() {
+            p.find_prefix(prefix, out, limit);
+        }
+        self.loose.find_prefix(prefix, out, limit)?;
+        for a in &self.alternates {
+            a.find_prefix(prefix, out, limit)?;
+        }
+        Ok(())
+    }
+
+    fn refresh(&self) -> bool {
+        self.refresh_all()
+    }
+
+    fn approx_count(&self) -> u64 {
+        let packed: u64 = self.packs().iter().map(|p| p.index.count as u64).sum();
+        packed + self.loose.approx_count() + self.alternates.iter().map(|a| a.approx_count()).sum::<u64>()
+    }
+}

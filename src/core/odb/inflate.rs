@@ -1,0 +1,139 @@
+//! zlib inflation with bounds: the output size is declared by the caller (from
+//! an object header), must be reachable from the input's length, and must match
+//! exactly. One `Decompress` per thread is reused.
+
+use std::cell::RefCell;
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+/// deflate cannot expand more than about 1032:1; anything claiming more is a bomb.
+pub const MAX_RATIO: u64 = 1032;
+
+thread_local! {
+    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+}
+
+/// Largest output `input_len` compressed bytes can honestly produce.
+pub fn max_output(input_len: usize) -> u64 {
+    (input_len as u64).saturating_mul(MAX_RATIO).saturating_add(64)
+}
+
+/// Inflate the zlib stream at the start of `input`, appending exactly `expected`
+/// bytes to `out`. Returns the number of input bytes consumed.
+pub fn inflate_exact(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<usize, String> {
+    if expected > max_output(input.len()) {
+        return Err(format!("declared size {expected} cannot come from {} compressed bytes", input.len()));
+    }
+    let expected = usize::try_from(expected).map_err(|_| "declared size does not fit in memory".to_string())?;
+    out.try_reserve_exact(expected).map_err(|_| format!("cannot allocate {expected} bytes"))?;
+    INFLATER.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(true);
+        let start = out.len();
+        let limit = start + expected;
+        loop {
+            let consumed = d.total_in() as usize;
+            let before_out = d.total_out();
+            // Never let the output grow past what was declared.
+            let room = limit - out.len();
+            let status = if room == 0 {
+                let mut probe = [0u8; 1];
+                let st = d
+                    .decompress(&input[consumed..], &mut probe, FlushDecompress::Finish)
+                    .map_err(|e| format!("invalid zlib stream: {e}"))?;
+                if d.total_out() != before_out {
+                    return Err("object is longer than its header says".into());
+                }
+                st
+            } else {
+                let cap_before = out.capacity();
+                let st = if out.capacity() - out.len() > room {
+                    let mut tmp = std::mem::take(out);
+                    let keep = tmp.len();
+                    // decompress_vec writes into spare capacity: bound it with a slice instead.
+                    tmp.resize(limit, 0);
+                    let r = d.decompress(&input[consumed..], &mut tmp[keep..], FlushDecompress::Finish);
+                    let produced = (d.total_out() - before_out) as usize;
+                    tmp.truncate(keep + produced);
+                    *out = tmp;
+                    r
+                } else {
+                    d.decompress_vec(&input[consumed..], out, FlushDecompress::Finish)
+                };
+                debug_assert!(out.capacity() >= cap_before);
+                st.map_err(|e| format!("invalid zlib stream: {e}"))?
+            };
+            match status {
+                Status::StreamEnd => {
+                    if out.len() != limit {
+                        return Err(format!(
+                            "object is shorter than its header says ({} of {expected} bytes)",
+                            out.len() - start
+                        ));
+                    }
+                    return Ok(d.total_in() as usize);
+                }
+                Status::Ok | Status::BufError => {
+                    if d.total_in() as usize == consumed && d.total_out() == before_out {
+                        return Err("truncated zlib stream".into());
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Inflate at most `max` bytes from the start of a zlib stream (for headers).
+pub fn inflate_prefix(input: &[u8], max: usize) -> Result<Vec<u8>, String> {
+    INFLATER.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(true);
+        let mut out = vec![0u8; max];
+        loop {
+            let consumed = d.total_in() as usize;
+            let produced = d.total_out() as usize;
+            if produced == max {
+                break;
+            }
+            let st = d
+                .decompress(&input[consumed..], &mut out[produced..], FlushDecompress::None)
+                .map_err(|e| format!("invalid zlib stream: {e}"))?;
+            if st == Status::StreamEnd {
+                break;
+            }
+            if d.total_in() as usize == consumed && d.total_out() as usize == produced {
+                break;
+            }
+        }
+        out.truncate(d.total_out() as usize);
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{write::ZlibEncoder, Compression};
+    use std::io::Write;
+
+    fn z(data: &[u8]) -> Vec<u8> {
+        let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).expect("write to vec");
+        e.finish().expect("finish")
+    }
+
+    #[test]
+    fn exact_sizes() {
+        let data = b"hello hello hello hello".repeat(100);
+        let c = z(&data);
+        let mut out = Vec::new();
+        assert_eq!(inflate_exact(&c, data.len() as u64, &mut out), Ok(c.len()));
+        assert_eq!(out, data);
+        assert!(inflate_exact(&c, data.len() as u64 - 1, &mut Vec::new()).is_err());
+        assert!(inflate_exact(&c, data.len() as u64 + 1, &mut Vec::new()).is_err());
+        assert!(inflate_exact(&c[..c.len() / 2], data.len() as u64, &mut Vec::new()).is_err());
+        assert!(inflate_exact(b"not zlib at all", 5, &mut Vec::new()).is_err());
+        // A bomb: tiny input claiming a terabyte is refused before allocating.
+        assert!(inflate_exact(&c, 1 << 40, &mut Vec::new()).is_err());
+    }
+}

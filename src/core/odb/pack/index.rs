@@ -1,0 +1,148 @@
+//! `.idx` version 2: magic `\377tOc`, version 2, a 256-entry fan-out, sorted
+//! ids, CRC32s, 31-bit offsets (MSB set: index into the 64-bit table), 64-bit
+//! offsets, the pack's checksum and the index's checksum. The file is mapped and
+//! searched in place; its shape is checked once when opened.
+
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::core::error::{Error, Result};
+use crate::core::oid::{ObjectId, Prefix};
+
+/// An opened, validated pack index.
+pub struct Index {
+    pub path: PathBuf,
+    map: Mmap,
+    /// Number of objects (the last fan-out entry).
+    pub count: u32,
+    /// Number of 64-bit offset entries present.
+    large: u32,
+}
+
+const HEADER: usize = 8;
+const FANOUT: usize = 256 * 4;
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+impl Index {
+    /// Open and validate `path`.
+    pub fn open(path: &Path) -> Result<Index> {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        // SAFETY: the mapping is read-only; git never rewrites an .idx in place (new
+        // packs get new names), so the bytes do not change under us.
+        let map = unsafe { Mmap::map(&f) }.map_err(|e| Error::io(path, e))?;
+        let b = &map[..];
+        if b.len() < HEADER + FANOUT + 40 || b[..4] != [0xff, b't', b'O', b'c'] {
+            return Err(Error::pack(path, "not a version 2 pack index (bad magic)"));
+        }
+        if be32(b, 4) != 2 {
+            return Err(Error::pack(path, format!("unsupported pack index version {}", be32(b, 4))));
+        }
+        let mut prev = 0;
+        for i in 0..256 {
+            let v = be32(b, HEADER + i * 4);
+            if v < prev {
+                return Err(Error::pack(path, format!("pack index fan-out is not monotonic at entry {i}")));
+            }
+            prev = v;
+        }
+        let count = prev;
+        let fixed = (HEADER + FANOUT) as u64 + count as u64 * 28 + 40;
+        let len = b.len() as u64;
+        if len < fixed || (len - fixed) % 8 != 0 || (len - fixed) / 8 > count as u64 {
+            return Err(Error::pack(path, "pack index size does not match its object count"));
+        }
+        let large = ((len - fixed) / 8) as u32;
+        Ok(Index { path: path.to_path_buf(), map, count, large })
+    }
+
+    fn ids_at(&self) -> usize {
+        HEADER + FANOUT
+    }
+
+    /// The id at sorted position `i`.
+    pub fn oid_at(&self, i: u32) -> ObjectId {
+        let at = self.ids_at() + i as usize * 20;
+        ObjectId::from_bytes(&self.map[at..at + 20]).expect("20 bytes because the size was validated on open")
+    }
+
+    /// The pack checksum the index was written for.
+    pub fn pack_checksum(&self) -> &[u8] {
+        let l = self.map.len();
+        &self.map[l - 40..l - 20]
+    }
+
+    /// Pack offset of the object at sorted position `i`.
+    pub fn offset_at(&self, i: u32) -> Result<u64> {
+        let base = self.ids_at() + self.count as usize * 24;
+        let v = be32(&self.map, base + i as usize * 4);
+        if v & 0x8000_0000 == 0 {
+            return Ok(v as u64);
+        }
+        let j = v & 0x7fff_ffff;
+        if j >= self.large {
+            return Err(Error::pack(&self.path, format!("64-bit offset index {j} out of range")));
+        }
+        let at = base + self.count as usize * 4 + j as usize * 8;
+        Ok(u64::from_be_bytes(self.map[at..at + 8].try_into().expect("8 bytes")))
+    }
+
+    fn range(&self, first: u8) -> (u32, u32) {
+        let lo = if first == 0 { 0 } else { be32(&self.map, HEADER + (first as usize - 1) * 4) };
+        let hi = be32(&self.map, HEADER + first as usize * 4);
+        (lo, hi)
+    }
+
+    /// Sorted position of `oid`, if present.
+    pub fn lookup(&self, oid: &ObjectId) -> Option<u32> {
+        let (mut lo, mut hi) = self.range(oid.0[0]);
+        let ids = &self.map[self.ids_at()..];
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let at = mid as usize * 20;
+            match ids[at..at + 20].cmp(&oid.0[..]) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Ids starting with `prefix`.
+    pub fn find_prefix(&self, prefix: &Prefix, out: &mut Vec<ObjectId>, limit: usize) {
+        let (mut lo, mut hi) = self.range(prefix.bytes.0[0]);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if prefix.cmp_oid(&self.oid_at(mid)) == std::cmp::Ordering::Less {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        let mut i = lo;
+        while i < self.count && out.len() < limit {
+            let id = self.oid_at(i);
+            if !prefix.matches(&id) {
+                break;
+            }
+            if !out.contains(&id) {
+                out.push(id);
+            }
+            i += 1;
+        }
+    }
+
+    /// All offsets, sorted (used to find where each entry ends).
+    pub fn sorted_offsets(&self) -> Result<Vec<u64>> {
+        let mut v = Vec::with_capacity(self.count as usize);
+        for i in 0..self.count {
+            v.push(self.offset_at(i)?);
+        }
+        v.sort_unstable();
+        Ok(v)
+    }
+}

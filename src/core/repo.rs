@@ -176,3 +176,12 @@ impl Repository {
         Ok(Repository { layout, config, odb })
     }
 }
+
+impl Repository {
+    /// Read and parse `oid`, or fail with `ERR_OBJECT_NOT_FOUND` / `ERR_CORRUPT_*`.
+    pub fn read_object(&self, oid: &crate::core::oid::ObjectId) -> Result<crate::core::object::Object> {
+        let mut data = Vec::new();
+        let kind = self.odb.read(oid, &mut data)?.ok_or(Error::ObjectNotFound { oid: *oid })?;
+        crate::core::object::Object::parse(*oid, crate::core::object::RawObject { kind, data })
+    }
+}

@@ -1,1 +1,9 @@
+//! The napi layer: classes, Promise + Sync entry points, the identity map, the
+//! worker pool and the error conversion. No git logic lives here.
 
+mod error;
+mod identity_map;
+mod objects;
+mod pool;
+mod repository;
+mod util;

@@ -1,0 +1,146 @@
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** A blob. */
+export declare class Blob {
+  /** Always `'blob'`. */
+  get type(): 'blob'
+  /** The blob's id. */
+  get oid(): string
+  /** Size in bytes. */
+  get size(): number
+  /** A copy of the content. */
+  content(): Buffer
+  /** The content decoded as UTF-8 (invalid sequences replaced). */
+  text(): string
+  /** True when git would treat the content as binary (a NUL in the first 8000 bytes). */
+  get isBinary(): boolean
+}
+
+/** A commit. One instance per oid per repository while it is reachable. */
+export declare class Commit {
+  /** Always `'commit'`. */
+  get type(): 'commit'
+  /** The commit's id. */
+  get oid(): string
+  /** The id of its tree. */
+  get treeId(): string
+  /** The ids of its parents, in order. */
+  get parentIds(): Array<string>
+  /** The author. */
+  get author(): Signature
+  /** The committer. */
+  get committer(): Signature
+  /** The full message, exactly as stored (decoded as UTF-8). */
+  get message(): string
+  /** The first paragraph of the message on one line, as `git log --oneline` shows it. */
+  get summary(): string
+  /** The `encoding` header, if any. */
+  get encoding(): string | null
+  /** The `gpgsig` header (continuation lines joined), if any. */
+  get gpgSignature(): string | null
+  /** The raw object content, byte for byte. */
+  raw(): Buffer
+  /** Read the commit's tree. */
+  getTree(): Promise<Tree>
+  /** Read the commit's tree, synchronously. */
+  getTreeSync(): Tree
+  /** Read the parent commits, in order. */
+  getParents(): Promise<Commit[]>
+  /** Read the parent commits, synchronously. */
+  getParentsSync(): Commit[]
+}
+
+/** A git repository opened in-process. */
+export declare class Repository {
+  /** Open the repository at `path`: a work tree, its `.git`, or a bare repository. */
+  static open(path: string, options?: OpenOptions): Promise<Repository>
+  /** Open the repository at `path`, synchronously. */
+  static openSync(path: string, options?: OpenOptions): Repository
+  /** Find the repository containing `startPath`, walking up like git. */
+  static discover(startPath: string, options?: OpenOptions): Promise<Repository>
+  /** Find the repository containing `startPath`, synchronously. */
+  static discoverSync(startPath: string, options?: OpenOptions): Repository
+  /** The git directory (absolute). */
+  get gitDir(): string | null
+  /** The common directory: differs from `gitDir` in a linked worktree. */
+  get commonDir(): string | null
+  /** The work tree, or null for a bare repository. */
+  get workdir(): string | null
+  /** True for a bare repository. */
+  get isBare(): boolean
+  /** Read any object. */
+  readObject(oid: string): Promise<GitObject>
+  /** Read any object, synchronously. */
+  readObjectSync(oid: string): GitObject
+  /** Read many objects in one crossing; resolves to them in the same order. */
+  readObjects(oids: Array<string>): Promise<GitObject[]>
+  /** Read a commit (`ERR_OBJECT_TYPE` if it is something else). */
+  getCommit(rev: string): Promise<Commit>
+  /** Read a commit, synchronously. */
+  getCommitSync(rev: string): Commit
+  /** Read a tree. */
+  getTree(rev: string): Promise<Tree>
+  /** Read a tree, synchronously. */
+  getTreeSync(rev: string): Tree
+  /** Read a blob. */
+  getBlob(rev: string): Promise<Blob>
+  /** Read a blob, synchronously. */
+  getBlobSync(rev: string): Blob
+  /** Read an annotated tag. */
+  getTag(rev: string): Promise<Tag>
+  /** Read an annotated tag, synchronously. */
+  getTagSync(rev: string): Tag
+  /** True when the object is stored locally. Never fetches. */
+  hasObject(oid: string): boolean
+  /** The type and size of an object, without reading its content. Never fetches. */
+  objectHeader(oid: string): Promise<{ type: ObjectType; size: number }>
+  /** The type and size of an object, synchronously. */
+  objectHeaderSync(oid: string): { type: ObjectType; size: number }
+  /** The id git would give `data` as an object of `type`. Writes nothing. */
+  hashObject(type: ObjectType, data: Buffer | string): string
+  /** Counters for loads, cache hits and joins, and the identity map's size. */
+  stats(): RepoStats
+  /** Close the repository: later calls reject with `ERR_CLOSED`. */
+  close(): void
+}
+
+/** An annotated tag. */
+export declare class Tag {
+  /** Always `'tag'`. */
+  get type(): 'tag'
+  /** The tag's id. */
+  get oid(): string
+  /** The id of the tagged object. */
+  get targetId(): string
+  /** The type of the tagged object. */
+  get targetType(): ObjectType
+  /** The tag's name. */
+  get name(): string
+  /** The tagger, or null for tags without one. */
+  get tagger(): Signature | null
+  /** The message (with any signature block that follows it). */
+  get message(): string
+  /** The raw object content. */
+  raw(): Buffer
+}
+
+/** A tree. */
+export declare class Tree {
+  /** Always `'tree'`. */
+  get type(): 'tree'
+  /** The tree's id. */
+  get oid(): string
+  /** The entries, in stored (git) order. */
+  get entries(): TreeEntry[]
+  /** The entry called `name`, or null. */
+  get(name: string): TreeEntry | null
+  /** The raw object content. */
+  raw(): Buffer
+}

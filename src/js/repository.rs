@@ -1,0 +1,593 @@
+//! `Repository`: opening, object reads (Promise, Sync and batch) through the
+//! identity map, headers, hashing and stats. Every entry point calls one core
+//! function; the Promise forms run it on the pool.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use crate::core::error::Error as CoreError;
+use crate::core::object::{self, Kind, Object};
+use crate::core::oid::ObjectId;
+use crate::core::repo;
+use crate::js::error;
+use crate::js::identity_map::{run_loads, IdentityMap, Slot, Waiter};
+use crate::js::objects;
+use crate::js::pool;
+use crate::js::util::{self, JsRaw};
+
+/// The thread-safe half of a repository, shared with workers.
+pub struct Shared {
+    pub repo: repo::Repository,
+    closed: AtomicBool,
+    object_loads: AtomicU64,
+    cache_hits: AtomicU64,
+    inflight_joins: AtomicU64,
+}
+
+impl Shared {
+    fn load(&self, oid: &ObjectId) -> std::result::Result<Arc<Object>, CoreError> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(CoreError::Closed);
+        }
+        self.repo.read_object(oid).map(Arc::new)
+    }
+}
+
+/// The main-thread half: the identity map.
+pub struct RepoState {
+    pub shared: Arc<Shared>,
+    map: RefCell<IdentityMap>,
+}
+
+thread_local! {
+    /// States kept alive by jobs in flight, so their promises settle even if
+    /// JS dropped the repository meanwhile.
+    static IN_FLIGHT: RefCell<HashMap<u64, Rc<RepoState>>> = RefCell::new(HashMap::new());
+    static NEXT_JOB: Cell<u64> = const { Cell::new(0) };
+}
+
+fn keep(state: &Rc<RepoState>) -> u64 {
+    let id = NEXT_JOB.with(|n| {
+        let v = n.get() + 1;
+        n.set(v);
+        v
+    });
+    IN_FLIGHT.with(|m| m.borrow_mut().insert(id, state.clone()));
+    id
+}
+
+fn release(id: u64) -> Option<Rc<RepoState>> {
+    IN_FLIGHT.with(|m| m.borrow_mut().remove(&id))
+}
+
+fn parse_oid(s: &str) -> std::result::Result<ObjectId, CoreError> {
+    ObjectId::parse(s)
+}
+
+fn check_kind(oid: ObjectId, actual: Kind, expect: Option<Kind>) -> std::result::Result<(), CoreError> {
+    match expect {
+        Some(k) if k != actual => Err(CoreError::ObjectType { oid, expected: k.as_str(), actual: actual.as_str() }),
+        _ => Ok(()),
+    }
+}
+
+impl RepoState {
+    fn new(repo: repo::Repository) -> Rc<RepoState> {
+        Rc::new(RepoState {
+            shared: Arc::new(Shared {
+                repo,
+                closed: AtomicBool::new(false),
+                object_loads: AtomicU64::new(0),
+                cache_hits: AtomicU64::new(0),
+                inflight_joins: AtomicU64::new(0),
+            }),
+            map: RefCell::new(IdentityMap::default()),
+        })
+    }
+
+    fn closed(&self) -> std::result::Result<(), CoreError> {
+        if self.shared.closed.load(Ordering::Relaxed) {
+            Err(CoreError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `ensure_init_done`: the entry's JS object, made from `data` if it has none yet.
+    fn ensure_init_done(
+        self: &Rc<Self>,
+        env: sys::napi_env,
+        map: &mut IdentityMap,
+        oid: ObjectId,
+        data: impl FnOnce() -> std::result::Result<Arc<Object>, CoreError>,
+    ) -> std::result::Result<(sys::napi_value, Kind), CoreError> {
+        let entry = map.entries.entry(oid).or_default();
+        if let Some(v) = IdentityMap::live(env, entry) {
+            return Ok((v, entry.kind));
+        }
+        let obj = data()?;
+        let kind = obj.kind;
+        let v = objects::to_js(env, self, obj).map_err(|e| CoreError::Internal { message: e.to_string() })?;
+        IdentityMap::set_object(env, entry, v, kind);
+        Ok((v, kind))
+    }
+
+    /// Run loads on the pool, then `then` on the main thread.
+    fn spawn_loads(
+        self: &Rc<Self>,
+        env: sys::napi_env,
+        loads: Vec<(ObjectId, Arc<Slot>)>,
+        owned: Vec<ObjectId>,
+        then: impl FnOnce(&Rc<RepoState>, sys::napi_env) + Send + 'static,
+    ) {
+        let job = keep(self);
+        let shared = self.shared.clone();
+        pool::spawn(env, move || {
+            run_loads(&|oid| shared.load(oid), &loads);
+            Box::new(move |env| {
+                let Some(state) = release(job) else { return };
+                for (oid, slot) in &loads {
+                    if owned.contains(oid) {
+                        state.finish_load(env, *oid, slot);
+                    }
+                }
+                then(&state, env);
+            })
+        });
+    }
+
+    /// The owner's completion: install the object and settle the single reads that joined.
+    fn finish_load(self: &Rc<Self>, env: sys::napi_env, oid: ObjectId, slot: &Arc<Slot>) {
+        let mut map = self.map.borrow_mut();
+        let r = self.ensure_init_done(env, &mut map, oid, || slot.wait());
+        let Some(entry) = map.entries.get_mut(&oid) else { return };
+        if !entry.slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            return;
+        }
+        entry.slot = None;
+        let waiters = std::mem::take(&mut entry.waiters);
+        for w in &waiters {
+            let settled = match &r {
+                Ok((v, k)) => check_kind(oid, *k, w.expect).map(|_| *v),
+                Err(e) => Err(e.clone()),
+            };
+            util::settle(env, w.deferred, settled.map_err(|e| error::make(env, &e)));
+        }
+        IdentityMap::add_interest(env, entry, -(waiters.len() as i64));
+        if entry.interest == 0 && IdentityMap::live(env, entry).is_none() {
+            if let Some(e) = map.entries.remove(&oid) {
+                if !e.obj.is_null() {
+                    // SAFETY: the reference belongs to this env and goes with the entry.
+                    unsafe { sys::napi_delete_reference(env, e.obj) };
+                }
+            }
+        }
+    }
+
+    /// Promise read of one object.
+    pub fn read_async(self: &Rc<Self>, env: sys::napi_env, oid: &str, expect: Option<Kind>) -> sys::napi_value {
+        let (d, p) = util::promise(env);
+        let oid = match parse_oid(oid).and_then(|o| self.closed().map(|_| o)) {
+            Ok(o) => o,
+            Err(e) => {
+                util::settle(env, d, Err(error::make(env, &e)));
+                return p;
+            }
+        };
+        let mut map = self.map.borrow_mut();
+        map.maybe_sweep(env);
+        let entry = map.entries.entry(oid).or_default();
+        if let Some(v) = IdentityMap::live(env, entry) {
+            self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+            let r = check_kind(oid, entry.kind, expect).map(|_| v).map_err(|e| error::make(env, &e));
+            util::settle(env, d, r);
+            return p;
+        }
+        IdentityMap::add_interest(env, entry, 1);
+        entry.waiters.push(Waiter { deferred: d, expect });
+        if entry.slot.is_some() {
+            self.shared.inflight_joins.fetch_add(1, Ordering::Relaxed);
+            return p;
+        }
+        let slot = Slot::new();
+        entry.slot = Some(slot.clone());
+        drop(map);
+        self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+        self.spawn_loads(env, vec![(oid, slot)], vec![oid], |_, _| {});
+        p
+    }
+
+    /// Sync read of one object: never deadlocks with a Promise read of the same oid.
+    pub fn read_sync(self: &Rc<Self>, env: sys::napi_env, oid: &str, expect: Option<Kind>) -> napi::Result<sys::napi_value> {
+        let oid = parse_oid(oid).and_then(|o| self.closed().map(|_| o)).map_err(|e| error::throw(env, &e))?;
+        let mut map = self.map.borrow_mut();
+        map.maybe_sweep(env);
+        let slot = match map.entries.get(&oid) {
+            Some(entry) => {
+                if let Some(v) = IdentityMap::live(env, entry) {
+                    self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    check_kind(oid, entry.kind, expect).map_err(|e| error::throw(env, &e))?;
+                    return Ok(v);
+                }
+                entry.slot.clone()
+            }
+            None => None,
+        };
+        drop(map);
+        let result = match slot {
+            Some(slot) => {
+                // A worker may hold it (wait: it never needs us), or it is still queued (take it).
+                if slot.try_claim() {
+                    slot.deposit(error::guard(|| self.shared.load(&oid)));
+                }
+                slot.wait()
+            }
+            None => {
+                self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+                error::guard(|| self.shared.load(&oid))
+            }
+        };
+        let obj = result.map_err(|e| error::throw(env, &e))?;
+        let mut map = self.map.borrow_mut();
+        let (v, k) = self.ensure_init_done(env, &mut map, oid, || Ok(obj)).map_err(|e| error::throw(env, &e))?;
+        check_kind(oid, k, expect).map_err(|e| error::throw(env, &e))?;
+        Ok(v)
+    }
+
+    /// Promise read of many objects in one crossing; resolves to them in order.
+    pub fn read_many_async(self: &Rc<Self>, env: sys::napi_env, oids: Vec<String>, expect: Option<Kind>) -> sys::napi_value {
+        let (d, p) = util::promise(env);
+        let parsed: std::result::Result<Vec<ObjectId>, CoreError> =
+            self.closed().and_then(|_| oids.iter().map(|s| parse_oid(s)).collect());
+        let ids = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                util::settle(env, d, Err(error::make(env, &e)));
+                return p;
+            }
+        };
+        let mut map = self.map.borrow_mut();
+        map.maybe_sweep(env);
+        let mut loads: Vec<(ObjectId, Arc<Slot>)> = Vec::new();
+        let mut owned = Vec::new();
+        let mut slots: HashMap<ObjectId, Arc<Slot>> = HashMap::new();
+        for oid in &ids {
+            let entry = map.entries.entry(*oid).or_default();
+            IdentityMap::add_interest(env, entry, 1);
+            if slots.contains_key(oid) || IdentityMap::live(env, entry).is_some() {
+                if !slots.contains_key(oid) {
+                    self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
+            }
+            let slot = match &entry.slot {
+                Some(s) => {
+                    self.shared.inflight_joins.fetch_add(1, Ordering::Relaxed);
+                    s.clone()
+                }
+                None => {
+                    let s = Slot::new();
+                    entry.slot = Some(s.clone());
+                    owned.push(*oid);
+                    self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+                    s
+                }
+            };
+            slots.insert(*oid, slot.clone());
+            loads.push((*oid, slot));
+        }
+        drop(map);
+        let deferred = SendPtr(d);
+        self.spawn_loads(env, loads, owned, move |state, env| {
+            let d = deferred;
+            let mut map = state.map.borrow_mut();
+            let mut values = Vec::with_capacity(ids.len());
+            let mut failure = None;
+            for oid in &ids {
+                if failure.is_none() {
+                    let slot = slots.get(oid);
+                    let r = state.ensure_init_done(env, &mut map, *oid, || match slot {
+                        Some(s) => s.wait(),
+                        None => Err(CoreError::Internal { message: "batch entry lost its object".into() }),
+                    });
+                    match r.and_then(|(v, k)| check_kind(*oid, k, expect).map(|_| v)) {
+                        Ok(v) => values.push(v),
+                        Err(e) => failure = Some(e),
+                    }
+                }
+            }
+            for oid in &ids {
+                if let Some(entry) = map.entries.get_mut(oid) {
+                    IdentityMap::add_interest(env, entry, -1);
+                }
+            }
+            drop(map);
+            match failure {
+                Some(e) => util::settle(env, d.0, Err(error::make(env, &e))),
+                None => util::settle(env, d.0, Ok(util::array(env, &values))),
+            }
+        });
+        p
+    }
+}
+
+struct SendPtr(sys::napi_deferred);
+// SAFETY: the deferred is only used back on the JS thread, in the completion.
+unsafe impl Send for SendPtr {}
+
+fn open_options(env: sys::napi_env, options: Option<JsRaw>) -> repo::Options {
+    let _ = (env, options); // maxCacheBytes and onOverfull bound the promisor cache (later); nothing else yet.
+    repo::Options::default()
+}
+
+fn stats_object(env: sys::napi_env, s: &RepoState) -> sys::napi_value {
+    let o = util::object(env);
+    let map_size = {
+        let mut m = s.map.borrow_mut();
+        m.sweep(env);
+        m.entries.len()
+    };
+    let sh = &s.shared;
+    util::set(env, o, "objectLoads\0", util::number(env, sh.object_loads.load(Ordering::Relaxed) as f64));
+    util::set(env, o, "cacheHits\0", util::number(env, sh.cache_hits.load(Ordering::Relaxed) as f64));
+    util::set(env, o, "inflightJoins\0", util::number(env, sh.inflight_joins.load(Ordering::Relaxed) as f64));
+    util::set(env, o, "identityMapSize\0", util::number(env, map_size as f64));
+    util::set(env, o, "promisorFetches\0", util::number(env, 0.0));
+    util::set(env, o, "cacheBytes\0", util::number(env, sh.repo.odb.cache_bytes() as f64));
+    util::set(env, o, "evictions\0", util::number(env, 0.0));
+    o
+}
+
+fn header_object(env: sys::napi_env, (kind, size): (Kind, u64)) -> sys::napi_value {
+    let o = util::object(env);
+    util::set(env, o, "type\0", util::string(env, kind.as_str()));
+    util::set(env, o, "size\0", util::number(env, size as f64));
+    o
+}
+
+fn header(shared: &Shared, oid: &ObjectId) -> std::result::Result<(Kind, u64), CoreError> {
+    if shared.closed.load(Ordering::Relaxed) {
+        return Err(CoreError::Closed);
+    }
+    shared.repo.odb.header(oid)?.ok_or(CoreError::ObjectNotFound { oid: *oid })
+}
+
+/// A git repository opened in-process.
+#[napi]
+pub struct Repository {
+    state: Rc<RepoState>,
+}
+
+fn open_core(path: &str, discover: bool, opts: &repo::Options) -> std::result::Result<repo::Repository, CoreError> {
+    error::guard(|| {
+        if discover {
+            repo::Repository::discover(Path::new(path), opts)
+        } else {
+            repo::Repository::open(Path::new(path), opts)
+        }
+    })
+}
+
+fn open_async(env: sys::napi_env, path: String, options: Option<JsRaw>, discover: bool) -> sys::napi_value {
+    let (d, p) = util::promise(env);
+    let opts = open_options(env, options);
+    let deferred = SendPtr(d);
+    pool::spawn(env, move || {
+        let r = open_core(&path, discover, &opts);
+        Box::new(move |env| {
+            let d = deferred;
+            let settled = match r {
+                Ok(core) => {
+                    // SAFETY: env is this JS thread's live env.
+                    let e = Env::from_raw(env);
+                    match (Repository { state: RepoState::new(core) }).into_instance(&e) {
+                        Ok(inst) => Ok(inst.value),
+                        Err(err) => Err(error::make(env, &CoreError::Internal { message: err.to_string() })),
+                    }
+                }
+                Err(e) => Err(error::make(env, &e)),
+            };
+            util::settle(env, d.0, settled);
+        })
+    });
+    p
+}
+
+fn path_string(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[napi]
+impl Repository {
+    /// Open the repository at `path`: a work tree, its `.git`, or a bare repository.
+    #[napi(ts_args_type = "path: string, options?: OpenOptions", ts_return_type = "Promise<Repository>")]
+    pub fn open(env: Env, path: String, options: Option<JsRaw>) -> JsRaw {
+        JsRaw(open_async(env.raw(), path, options, false))
+    }
+
+    /// Open the repository at `path`, synchronously.
+    #[napi(ts_args_type = "path: string, options?: OpenOptions")]
+    pub fn open_sync(env: Env, path: String, options: Option<JsRaw>) -> Result<Repository> {
+        let opts = open_options(env.raw(), options);
+        let core = open_core(&path, false, &opts).map_err(|e| error::throw(env.raw(), &e))?;
+        Ok(Repository { state: RepoState::new(core) })
+    }
+
+    /// Find the repository containing `startPath`, walking up like git.
+    #[napi(ts_args_type = "startPath: string, options?: OpenOptions", ts_return_type = "Promise<Repository>")]
+    pub fn discover(env: Env, start_path: String, options: Option<JsRaw>) -> JsRaw {
+        JsRaw(open_async(env.raw(), start_path, options, true))
+    }
+
+    /// Find the repository containing `startPath`, synchronously.
+    #[napi(ts_args_type = "startPath: string, options?: OpenOptions")]
+    pub fn discover_sync(env: Env, start_path: String, options: Option<JsRaw>) -> Result<Repository> {
+        let opts = open_options(env.raw(), options);
+        let core = open_core(&start_path, true, &opts).map_err(|e| error::throw(env.raw(), &e))?;
+        Ok(Repository { state: RepoState::new(core) })
+    }
+
+    /// The git directory (absolute).
+    #[napi(getter)]
+    pub fn git_dir(&self) -> Option<String> {
+        Some(path_string(&self.state.shared.repo.layout.git_dir))
+    }
+
+    /// The common directory: differs from `gitDir` in a linked worktree.
+    #[napi(getter)]
+    pub fn common_dir(&self) -> Option<String> {
+        Some(path_string(&self.state.shared.repo.layout.common_dir))
+    }
+
+    /// The work tree, or null for a bare repository.
+    #[napi(getter)]
+    pub fn workdir(&self) -> Option<String> {
+        self.state.shared.repo.layout.workdir.as_deref().map(path_string)
+    }
+
+    /// True for a bare repository.
+    #[napi(getter)]
+    pub fn is_bare(&self) -> bool {
+        self.state.shared.repo.layout.is_bare
+    }
+
+    /// Read any object.
+    #[napi(ts_return_type = "Promise<GitObject>")]
+    pub fn read_object(&self, env: Env, oid: String) -> JsRaw {
+        JsRaw(self.state.read_async(env.raw(), &oid, None))
+    }
+
+    /// Read any object, synchronously.
+    #[napi(ts_return_type = "GitObject")]
+    pub fn read_object_sync(&self, env: Env, oid: String) -> Result<JsRaw> {
+        self.state.read_sync(env.raw(), &oid, None).map(JsRaw)
+    }
+
+    /// Read many objects in one crossing; resolves to them in the same order.
+    #[napi(ts_return_type = "Promise<GitObject[]>")]
+    pub fn read_objects(&self, env: Env, oids: Vec<String>) -> JsRaw {
+        JsRaw(self.state.read_many_async(env.raw(), oids, None))
+    }
+
+    /// Read a commit (`ERR_OBJECT_TYPE` if it is something else).
+    #[napi(ts_return_type = "Promise<Commit>")]
+    pub fn get_commit(&self, env: Env, rev: String) -> JsRaw {
+        JsRaw(self.state.read_async(env.raw(), &rev, Some(Kind::Commit)))
+    }
+
+    /// Read a commit, synchronously.
+    #[napi(ts_return_type = "Commit")]
+    pub fn get_commit_sync(&self, env: Env, rev: String) -> Result<JsRaw> {
+        self.state.read_sync(env.raw(), &rev, Some(Kind::Commit)).map(JsRaw)
+    }
+
+    /// Read a tree.
+    #[napi(ts_return_type = "Promise<Tree>")]
+    pub fn get_tree(&self, env: Env, rev: String) -> JsRaw {
+        JsRaw(self.state.read_async(env.raw(), &rev, Some(Kind::Tree)))
+    }
+
+    /// Read a tree, synchronously.
+    #[napi(ts_return_type = "Tree")]
+    pub fn get_tree_sync(&self, env: Env, rev: String) -> Result<JsRaw> {
+        self.state.read_sync(env.raw(), &rev, Some(Kind::Tree)).map(JsRaw)
+    }
+
+    /// Read a blob.
+    #[napi(ts_return_type = "Promise<Blob>")]
+    pub fn get_blob(&self, env: Env, rev: String) -> JsRaw {
+        JsRaw(self.state.read_async(env.raw(), &rev, Some(Kind::Blob)))
+    }
+
+    /// Read a blob, synchronously.
+    #[napi(ts_return_type = "Blob")]
+    pub fn get_blob_sync(&self, env: Env, rev: String) -> Result<JsRaw> {
+        self.state.read_sync(env.raw(), &rev, Some(Kind::Blob)).map(JsRaw)
+    }
+
+    /// Read an annotated tag.
+    #[napi(ts_return_type = "Promise<Tag>")]
+    pub fn get_tag(&self, env: Env, rev: String) -> JsRaw {
+        JsRaw(self.state.read_async(env.raw(), &rev, Some(Kind::Tag)))
+    }
+
+    /// Read an annotated tag, synchronously.
+    #[napi(ts_return_type = "Tag")]
+    pub fn get_tag_sync(&self, env: Env, rev: String) -> Result<JsRaw> {
+        self.state.read_sync(env.raw(), &rev, Some(Kind::Tag)).map(JsRaw)
+    }
+
+    /// True when the object is stored locally. Never fetches.
+    #[napi]
+    pub fn has_object(&self, env: Env, oid: String) -> Result<bool> {
+        let id = parse_oid(&oid).and_then(|o| self.state.closed().map(|_| o)).map_err(|e| error::throw(env.raw(), &e))?;
+        use crate::core::odb::ObjectStore;
+        Ok(self.state.shared.repo.odb.contains(&id))
+    }
+
+    /// The type and size of an object, without reading its content. Never fetches.
+    #[napi(ts_return_type = "Promise<{ type: ObjectType; size: number }>")]
+    pub fn object_header(&self, env: Env, oid: String) -> JsRaw {
+        let env = env.raw();
+        let (d, p) = util::promise(env);
+        let id = match parse_oid(&oid).and_then(|o| self.state.closed().map(|_| o)) {
+            Ok(o) => o,
+            Err(e) => {
+                util::settle(env, d, Err(error::make(env, &e)));
+                return JsRaw(p);
+            }
+        };
+        let shared = self.state.shared.clone();
+        let deferred = SendPtr(d);
+        pool::spawn(env, move || {
+            let r = error::guard(|| header(&shared, &id));
+            Box::new(move |env| {
+                let d = deferred;
+                util::settle(env, d.0, r.map(|h| header_object(env, h)).map_err(|e| error::make(env, &e)));
+            })
+        });
+        JsRaw(p)
+    }
+
+    /// The type and size of an object, synchronously.
+    #[napi(ts_return_type = "{ type: ObjectType; size: number }")]
+    pub fn object_header_sync(&self, env: Env, oid: String) -> Result<JsRaw> {
+        let env = env.raw();
+        let id = parse_oid(&oid).map_err(|e| error::throw(env, &e))?;
+        let h = error::guard(|| header(&self.state.shared, &id)).map_err(|e| error::throw(env, &e))?;
+        Ok(JsRaw(header_object(env, h)))
+    }
+
+    /// The id git would give `data` as an object of `type`. Writes nothing.
+    #[napi(ts_args_type = "type: ObjectType, data: Buffer | string")]
+    pub fn hash_object(&self, env: Env, kind: String, data: Either<Buffer, String>) -> Result<String> {
+        let k = Kind::from_bytes(kind.as_bytes()).ok_or_else(|| {
+            error::throw(env.raw(), &CoreError::InvalidRevision { spec: kind.clone(), reason: "not an object type".into() })
+        })?;
+        let bytes: &[u8] = match &data {
+            Either::A(b) => b,
+            Either::B(s) => s.as_bytes(),
+        };
+        Ok(object::hash(k, bytes).to_hex())
+    }
+
+    /// Counters for loads, cache hits and joins, and the identity map's size.
+    #[napi(ts_return_type = "RepoStats")]
+    pub fn stats(&self, env: Env) -> JsRaw {
+        JsRaw(stats_object(env.raw(), &self.state))
+    }
+
+    /// Close the repository: later calls reject with `ERR_CLOSED`.
+    #[napi]
+    pub fn close(&self) {
+        self.state.shared.closed.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,133 @@
+//! Small helpers for building JS values with the raw Node-API.
+
+use std::ffi::c_void;
+use std::ptr;
+
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName};
+use napi::{sys, Result, ValueType};
+
+/// A JS value passed through as is (typed in `index.d.ts` with `ts_*_type`).
+pub struct JsRaw(pub sys::napi_value);
+
+impl ToNapiValue for JsRaw {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+impl FromNapiValue for JsRaw {
+    unsafe fn from_napi_value(_env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
+        Ok(JsRaw(v))
+    }
+}
+
+impl TypeName for JsRaw {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+/// A JS string.
+pub fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread; s is valid UTF-8 of the given length.
+    unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v) };
+    v
+}
+
+/// A JS number.
+pub fn number(env: sys::napi_env, n: f64) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_create_double(env, n, &mut v) };
+    v
+}
+
+/// `null`.
+pub fn null(env: sys::napi_env) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_get_null(env, &mut v) };
+    v
+}
+
+/// A boolean.
+pub fn boolean(env: sys::napi_env, b: bool) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_get_boolean(env, b, &mut v) };
+    v
+}
+
+/// A fresh plain object.
+pub fn object(env: sys::napi_env) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_create_object(env, &mut v) };
+    v
+}
+
+/// `obj[key] = value` for a NUL-terminated key.
+pub fn set(env: sys::napi_env, obj: sys::napi_value, key: &'static str, value: sys::napi_value) {
+    debug_assert!(key.ends_with('\0'));
+    // SAFETY: key is NUL-terminated (checked above in debug builds), obj and value belong to env.
+    unsafe { sys::napi_set_named_property(env, obj, key.as_ptr().cast(), value) };
+}
+
+/// A JS array of the given values.
+pub fn array(env: sys::napi_env, items: &[sys::napi_value]) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread; items belong to it.
+    unsafe {
+        sys::napi_create_array_with_length(env, items.len(), &mut v);
+        for (i, it) in items.iter().enumerate() {
+            sys::napi_set_element(env, v, i as u32, *it);
+        }
+    }
+    v
+}
+
+/// A `Buffer` holding a copy of `data`.
+pub fn buffer(env: sys::napi_env, data: &[u8]) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    let mut out: *mut c_void = ptr::null_mut();
+    // SAFETY: the source slice is valid for data.len() bytes; Node copies it.
+    unsafe { sys::napi_create_buffer_copy(env, data.len(), data.as_ptr().cast(), &mut out, &mut v) };
+    v
+}
+
+/// A `Date` at `ms` milliseconds since the epoch.
+pub fn date(env: sys::napi_env, ms: f64) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_create_date(env, ms, &mut v) };
+    v
+}
+
+/// A pending promise and its deferred.
+pub fn promise(env: sys::napi_env) -> (sys::napi_deferred, sys::napi_value) {
+    let mut d = ptr::null_mut();
+    let mut p = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread.
+    unsafe { sys::napi_create_promise(env, &mut d, &mut p) };
+    (d, p)
+}
+
+/// Settle a deferred.
+pub fn settle(env: sys::napi_env, d: sys::napi_deferred, r: std::result::Result<sys::napi_value, sys::napi_value>) {
+    // SAFETY: d was created by napi_create_promise on this env and is settled exactly once.
+    unsafe {
+        match r {
+            Ok(v) => sys::napi_resolve_deferred(env, d, v),
+            Err(e) => sys::napi_reject_deferred(env, d, e),
+        };
+    }
+}
+
+/// The Node env behind a napi-rs `Env`.
+pub fn raw(env: &napi::Env) -> sys::napi_env {
+    env.raw()
+}

@@ -1,1 +1,2 @@
-mod core; mod js;
+pub mod core;
+mod js;

@@ -185,3 +185,32 @@ impl Repository {
         crate::core::object::Object::parse(*oid, crate::core::object::RawObject { kind, data })
     }
 }
+
+#[cfg(test)]
+mod bench {
+    /// Time reading every object of `FERROGIT_BENCH_REPO` (ids from `git cat-file
+    /// --batch-all-objects`) through the core alone: `cargo test --release --lib
+    /// read_all_bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn read_all_bench() {
+        let Ok(path) = std::env::var("FERROGIT_BENCH_REPO") else { return };
+        let out = std::process::Command::new("git")
+            .args(["-C", &path, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])
+            .output()
+            .expect("git runs");
+        let oids: Vec<_> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| crate::core::oid::ObjectId::parse(l).expect("oid"))
+            .collect();
+        for _ in 0..3 {
+            let repo = super::Repository::open(std::path::Path::new(&path), &Default::default()).expect("open");
+            let t = std::time::Instant::now();
+            let mut bytes = 0usize;
+            for o in &oids {
+                bytes += repo.read_object(o).expect("read").data.len();
+            }
+            eprintln!("{} objects, {} bytes, {:?}", oids.len(), bytes, t.elapsed());
+        }
+    }
+}

@@ -125,7 +125,7 @@ impl RepoState {
         self: &Rc<Self>,
         env: sys::napi_env,
         loads: Vec<(ObjectId, Arc<Slot>)>,
-        owned: Vec<ObjectId>,
+        owned: Vec<bool>,
         then: impl FnOnce(&Rc<RepoState>, sys::napi_env) + Send + 'static,
     ) {
         let job = keep(self);
@@ -134,8 +134,8 @@ impl RepoState {
             run_loads(&|oid| shared.load(oid), &loads);
             Box::new(move |env| {
                 let Some(state) = release(job) else { return };
-                for (oid, slot) in &loads {
-                    if owned.contains(oid) {
+                for ((oid, slot), owns) in loads.iter().zip(&owned) {
+                    if *owns {
                         state.finish_load(env, *oid, slot);
                     }
                 }
@@ -201,7 +201,7 @@ impl RepoState {
         entry.slot = Some(slot.clone());
         drop(map);
         self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
-        self.spawn_loads(env, vec![(oid, slot)], vec![oid], |_, _| {});
+        self.spawn_loads(env, vec![(oid, slot)], vec![true], |_, _| {});
         p
     }
 
@@ -271,12 +271,13 @@ impl RepoState {
             let slot = match &entry.slot {
                 Some(s) => {
                     self.shared.inflight_joins.fetch_add(1, Ordering::Relaxed);
+                    owned.push(false);
                     s.clone()
                 }
                 None => {
                     let s = Slot::new();
                     entry.slot = Some(s.clone());
-                    owned.push(*oid);
+                    owned.push(true);
                     self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
                     s
                 }

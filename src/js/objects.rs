@@ -38,7 +38,7 @@ fn signature(env: sys::napi_env, s: &Signature) -> sys::napi_value {
 /// A JS tree entry: `{ name, path, mode, type, oid }`.
 pub fn tree_entry(env: sys::napi_env, e: &object::TreeEntry, path: &str) -> sys::napi_value {
     let o = util::object(env);
-    let name = String::from_utf8_lossy(&e.name);
+    let name = String::from_utf8_lossy(e.name);
     util::set(env, o, "name\0", util::string(env, &name));
     util::set(env, o, "path\0", util::string(env, path));
     util::set(env, o, "mode\0", util::number(env, e.mode as f64));
@@ -184,9 +184,8 @@ impl Tree {
         let env = env.raw();
         let items: Vec<_> = self
             .t()
-            .entries
-            .iter()
-            .map(|e| tree_entry(env, e, &String::from_utf8_lossy(&e.name)))
+            .entries(&self.obj.data)
+            .map(|e| tree_entry(env, &e, &String::from_utf8_lossy(e.name)))
             .collect();
         JsRaw(util::array(env, &items))
     }
@@ -194,8 +193,8 @@ impl Tree {
     #[napi(ts_return_type = "TreeEntry | null")]
     pub fn get(&self, env: Env, name: String) -> JsRaw {
         let env = env.raw();
-        match self.t().entries.iter().find(|e| e.name == name.as_bytes()) {
-            Some(e) => JsRaw(tree_entry(env, e, &name)),
+        match self.t().entries(&self.obj.data).find(|e| e.name == name.as_bytes()) {
+            Some(e) => JsRaw(tree_entry(env, &e, &name)),
             None => JsRaw(util::null(env)),
         }
     }

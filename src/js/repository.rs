@@ -47,25 +47,51 @@ pub struct RepoState {
     map: RefCell<IdentityMap>,
 }
 
-thread_local! {
-    /// States kept alive by jobs in flight, so their promises settle even if
-    /// JS dropped the repository meanwhile.
-    static IN_FLIGHT: RefCell<HashMap<u64, Rc<RepoState>>> = RefCell::new(HashMap::new());
-    static NEXT_JOB: Cell<u64> = const { Cell::new(0) };
+/// Objects per worker job in a batch: small enough that the main thread installs
+/// one chunk while workers load the next, large enough to keep crossings rare.
+const CHUNK: usize = 2048;
+
+type Then = Box<dyn FnOnce(&Rc<RepoState>, sys::napi_env)>;
+
+struct Batch {
+    state: Rc<RepoState>,
+    jobs_left: usize,
+    then: Option<Then>,
 }
 
-fn keep(state: &Rc<RepoState>) -> u64 {
-    let id = NEXT_JOB.with(|n| {
+thread_local! {
+    /// Batches in flight. Holding the state keeps the repository alive until its
+    /// promises settle, even if JS dropped it meanwhile.
+    static BATCHES: RefCell<HashMap<u64, Batch>> = RefCell::new(HashMap::new());
+    static NEXT_BATCH: Cell<u64> = const { Cell::new(0) };
+}
+
+fn keep(state: &Rc<RepoState>, jobs: usize, then: Then) -> u64 {
+    let id = NEXT_BATCH.with(|n| {
         let v = n.get() + 1;
         n.set(v);
         v
     });
-    IN_FLIGHT.with(|m| m.borrow_mut().insert(id, state.clone()));
+    BATCHES.with(|m| m.borrow_mut().insert(id, Batch { state: state.clone(), jobs_left: jobs, then: Some(then) }));
     id
 }
 
-fn release(id: u64) -> Option<Rc<RepoState>> {
-    IN_FLIGHT.with(|m| m.borrow_mut().remove(&id))
+fn state_of(id: u64) -> Option<Rc<RepoState>> {
+    BATCHES.with(|m| m.borrow().get(&id).map(|b| b.state.clone()))
+}
+
+/// Count one job of the batch done; the last one gets `then` and ends the batch.
+fn chunk_done(id: u64) -> Option<Then> {
+    BATCHES.with(|m| {
+        let mut m = m.borrow_mut();
+        let b = m.get_mut(&id)?;
+        b.jobs_left -= 1;
+        if b.jobs_left == 0 {
+            m.remove(&id).and_then(|b| b.then)
+        } else {
+            None
+        }
+    })
 }
 
 fn parse_oid(s: &str) -> std::result::Result<ObjectId, CoreError> {
@@ -120,28 +146,43 @@ impl RepoState {
         Ok((v, kind))
     }
 
-    /// Run loads on the pool, then `then` on the main thread.
+    /// Run loads on the pool in chunks (several workers at once), installing each
+    /// chunk on the main thread as it finishes; then run `then` once all are in.
     fn spawn_loads(
         self: &Rc<Self>,
         env: sys::napi_env,
-        loads: Vec<(ObjectId, Arc<Slot>)>,
-        owned: Vec<bool>,
-        then: impl FnOnce(&Rc<RepoState>, sys::napi_env) + Send + 'static,
+        loads: Vec<(ObjectId, Arc<Slot>, bool)>,
+        then: impl FnOnce(&Rc<RepoState>, sys::napi_env) + 'static,
     ) {
-        let job = keep(self);
-        let shared = self.shared.clone();
-        pool::spawn(env, move || {
-            run_loads(&|oid| shared.load(oid), &loads);
-            Box::new(move |env| {
-                let Some(state) = release(job) else { return };
-                for ((oid, slot), owns) in loads.iter().zip(&owned) {
-                    if *owns {
-                        state.finish_load(env, *oid, slot);
+        let chunks: Vec<Vec<(ObjectId, Arc<Slot>, bool)>> = if loads.is_empty() {
+            vec![Vec::new()]
+        } else {
+            let mut v = Vec::new();
+            let mut it = loads.into_iter().peekable();
+            while it.peek().is_some() {
+                v.push(it.by_ref().take(CHUNK).collect());
+            }
+            v
+        };
+        let batch = keep(self, chunks.len(), Box::new(then));
+        for chunk in chunks {
+            let shared = self.shared.clone();
+            pool::spawn(env, move || {
+                let slots: Vec<(ObjectId, Arc<Slot>)> = chunk.iter().map(|(o, s, _)| (*o, s.clone())).collect();
+                run_loads(&|oid| shared.load(oid), &slots);
+                Box::new(move |env| {
+                    let Some(state) = state_of(batch) else { return };
+                    for (oid, slot, owns) in &chunk {
+                        if *owns {
+                            state.finish_load(env, *oid, slot);
+                        }
                     }
-                }
-                then(&state, env);
-            })
-        });
+                    if let Some(then) = chunk_done(batch) {
+                        then(&state, env);
+                    }
+                })
+            });
+        }
     }
 
     /// The owner's completion: install the object and settle the single reads that joined.
@@ -201,7 +242,7 @@ impl RepoState {
         entry.slot = Some(slot.clone());
         drop(map);
         self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
-        self.spawn_loads(env, vec![(oid, slot)], vec![true], |_, _| {});
+        self.spawn_loads(env, vec![(oid, slot, true)], |_, _| {});
         p
     }
 
@@ -256,8 +297,7 @@ impl RepoState {
         };
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
-        let mut loads: Vec<(ObjectId, Arc<Slot>)> = Vec::new();
-        let mut owned = Vec::new();
+        let mut loads: Vec<(ObjectId, Arc<Slot>, bool)> = Vec::new();
         let mut slots: HashMap<ObjectId, Arc<Slot>> = HashMap::new();
         for oid in &ids {
             let entry = map.entries.entry(*oid).or_default();
@@ -271,24 +311,20 @@ impl RepoState {
             let slot = match &entry.slot {
                 Some(s) => {
                     self.shared.inflight_joins.fetch_add(1, Ordering::Relaxed);
-                    owned.push(false);
-                    s.clone()
+                    (s.clone(), false)
                 }
                 None => {
                     let s = Slot::new();
                     entry.slot = Some(s.clone());
-                    owned.push(true);
                     self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
-                    s
+                    (s, true)
                 }
             };
-            slots.insert(*oid, slot.clone());
-            loads.push((*oid, slot));
+            slots.insert(*oid, slot.0.clone());
+            loads.push((*oid, slot.0, slot.1));
         }
         drop(map);
-        let deferred = SendPtr(d);
-        self.spawn_loads(env, loads, owned, move |state, env| {
-            let d = deferred;
+        self.spawn_loads(env, loads, move |state, env| {
             let mut map = state.map.borrow_mut();
             let mut values = Vec::with_capacity(ids.len());
             let mut failure = None;
@@ -312,8 +348,8 @@ impl RepoState {
             }
             drop(map);
             match failure {
-                Some(e) => util::settle(env, d.0, Err(error::make(env, &e))),
-                None => util::settle(env, d.0, Ok(util::array(env, &values))),
+                Some(e) => util::settle(env, d, Err(error::make(env, &e))),
+                None => util::settle(env, d, Ok(util::array(env, &values))),
             }
         });
         p

@@ -24,6 +24,8 @@ pub struct Store {
     packs: RwLock<Arc<Vec<Arc<Pack>>>>,
     /// Index files already opened (or failed), so a re-scan only opens new ones.
     seen: Mutex<HashSet<PathBuf>>,
+    /// Packs whose index could not be opened: a miss reports them, not "not found".
+    broken: Mutex<Vec<crate::core::error::Error>>,
     /// The pack that answered last: most reads hit the same pack again.
     last_hit: AtomicUsize,
     loose: loose::Store,
@@ -54,6 +56,7 @@ impl Store {
             dir: dir.to_path_buf(),
             packs: RwLock::new(Arc::new(Vec::new())),
             seen: Mutex::new(HashSet::new()),
+            broken: Mutex::new(Vec::new()),
             last_hit: AtomicUsize::new(0),
             loose: loose::Store::new(dir),
             alternates: alts,
@@ -82,9 +85,10 @@ impl Store {
             }
             seen.insert(p.clone());
             let id = self.next_pack_id.fetch_add(1, Ordering::Relaxed);
-            // An unreadable index is skipped, as git warns and goes on.
-            if let Ok(pack) = Pack::open(&p, id, self.cache.clone()) {
-                new.push(Arc::new(pack));
+            // An unreadable index is skipped, as git warns and goes on; a miss reports it.
+            match Pack::open(&p, id, self.cache.clone()) {
+                Ok(pack) => new.push(Arc::new(pack)),
+                Err(e) => self.broken.lock().push(e),
             }
         }
         if new.is_empty() {
@@ -164,13 +168,34 @@ impl Store {
     /// Read `oid` with this store as the root of REF_DELTA look-ups.
     pub fn read(&self, oid: &ObjectId, out: &mut Vec<u8>) -> Result<Option<Kind>> {
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
-        self.try_read(oid, out, &ctx)
+        match self.try_read(oid, out, &ctx)? {
+            Some(k) => Ok(Some(k)),
+            None => self.miss(oid),
+        }
     }
 
     /// Kind and size of `oid`.
     pub fn header(&self, oid: &ObjectId) -> Result<Option<(Kind, u64)>> {
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
-        self.try_header(oid, &ctx)
+        match self.try_header(oid, &ctx)? {
+            Some(h) => Ok(Some(h)),
+            None => self.miss(oid),
+        }
+    }
+
+    /// Not found anywhere: if a pack could not be opened, the object may be in it.
+    fn miss<T>(&self, oid: &ObjectId) -> Result<Option<T>> {
+        match self.first_broken() {
+            Some(e) => Err(e.with_oid(*oid)),
+            None => Ok(None),
+        }
+    }
+
+    fn first_broken(&self) -> Option<crate::core::error::Error> {
+        if let Some(e) = self.broken.lock().first() {
+            return Some(e.clone());
+        }
+        self.alternates.iter().find_map(|a| a.first_broken())
     }
 
     /// Bytes held by the delta-base cache.

@@ -19,11 +19,50 @@ use crate::core::odb::pack::index::Index;
 use crate::core::odb::{ReadCtx, MAX_DELTA_DEPTH};
 use crate::core::oid::{ObjectId, Prefix};
 
+thread_local! {
+    /// Each worker's reusable buffer for inflated delta data.
+    static DELTA_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The opened `.pack` file, checked against its index.
 struct Data {
     map: Mmap,
     /// Every entry offset, sorted: an entry ends where the next one starts.
     sorted: Vec<u64>,
+    /// `buckets[b]` is the first position in `sorted` whose offset >> `shift` is at least b,
+    /// so finding an entry's end searches a handful of offsets, not all of them.
+    buckets: Vec<u32>,
+    shift: u32,
+}
+
+impl Data {
+    fn new(map: Mmap, sorted: Vec<u64>) -> Data {
+        let len = map.len() as u64;
+        let mut shift = 0;
+        while (len >> shift) >= 1 << 16 {
+            shift += 1;
+        }
+        let nb = ((len >> shift) + 2) as usize;
+        let mut buckets = Vec::with_capacity(nb);
+        let mut i = 0usize;
+        for b in 0..nb as u64 {
+            while i < sorted.len() && (sorted[i] >> shift) < b {
+                i += 1;
+            }
+            buckets.push(i as u32);
+        }
+        Data { map, sorted, buckets, shift }
+    }
+
+    /// Where the entry at `offset` ends: the next entry's offset, or `trailer`.
+    fn end_of(&self, offset: u64, trailer: usize) -> usize {
+        let b = (offset >> self.shift) as usize;
+        let lo = self.buckets.get(b).copied().unwrap_or(self.sorted.len() as u32) as usize;
+        let hi = self.buckets.get(b + 1).copied().unwrap_or(self.sorted.len() as u32) as usize;
+        let i = lo + self.sorted[lo..hi].partition_point(|&o| o <= offset);
+        let next = self.sorted.get(i).map(|&o| o as usize).unwrap_or(trailer);
+        next.min(trailer)
+    }
 }
 
 /// One pack: its index (opened eagerly) and its data (opened on first use).
@@ -89,7 +128,7 @@ impl Pack {
         // Offsets past the end are reported by the read that meets them, not here,
         // so one bad entry does not hide the rest of the pack.
         let sorted = self.index.sorted_offsets()?;
-        Ok(Data { map, sorted })
+        Ok(Data::new(map, sorted))
     }
 
     /// Parse the entry header at `offset`.
@@ -141,8 +180,7 @@ impl Pack {
             t => return Err(self.err(format!("unknown entry type {t} at {offset}"))),
         };
         // The entry ends where the next one begins (or at the trailer).
-        let i = d.sorted.partition_point(|&o| o <= offset);
-        let end = d.sorted.get(i).map(|&o| o as usize).unwrap_or(trailer).min(trailer);
+        let end = d.end_of(offset, trailer);
         if pos > end {
             return Err(self.err(format!("entry at {offset} overlaps the next one")));
         }
@@ -212,22 +250,41 @@ impl Pack {
             }
         };
         // Apply the deltas from the base outwards.
+        DELTA_BUF.with(|buf| {
+            let mut delta_buf = buf.take();
+            let r = self.apply_chain(&d, kind, base, &chain, &mut delta_buf, out);
+            if delta_buf.capacity() <= 1 << 20 {
+                buf.replace(delta_buf);
+            }
+            r
+        })?;
+        Ok(kind)
+    }
+
+    fn apply_chain(
+        &self,
+        d: &Data,
+        kind: Kind,
+        base: Arc<Vec<u8>>,
+        chain: &[(u64, Entry)],
+        delta_buf: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let mut base = base;
-        let mut delta_buf = Vec::new();
         let last = chain.len() - 1;
         for (n, (off, e)) in chain.iter().rev().enumerate() {
-            self.inflate(&d, e, &mut delta_buf)?;
+            self.inflate(d, e, delta_buf)?;
             if n == last {
-                delta::apply(&base, &delta_buf, out).map_err(|r| self.err(format!("delta at {off}: {r}")))?;
+                delta::apply(&base, delta_buf, out).map_err(|r| self.err(format!("delta at {off}: {r}")))?;
             } else {
                 let mut v = Vec::new();
-                delta::apply(&base, &delta_buf, &mut v).map_err(|r| self.err(format!("delta at {off}: {r}")))?;
+                delta::apply(&base, delta_buf, &mut v).map_err(|r| self.err(format!("delta at {off}: {r}")))?;
                 let v = Arc::new(v);
                 self.cache.put(self.id, *off, kind, v.clone());
                 base = v;
             }
         }
-        Ok(kind)
+        Ok(())
     }
 
     /// Kind and size of the object at `offset`, inflating only delta headers.

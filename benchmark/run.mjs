@@ -151,11 +151,12 @@ function runProcess(cmd, args, { stdin = 'ignore', stdout = 'pipe', collectStdou
     child.on('close', (code, signal) => {
       const wallMs = performance.now() - t0
       clearTimeout(timer)
-      if (code !== 0) {
+      const reported = collectStdout && /(^|\n)RESULT /.test(out)
+      if (code !== 0 && !reported) {
         reject(new Error(`${cmd} ${args.join(' ').slice(0, 200)} exited ${code ?? signal}: ${err.trim().slice(-2000)}`))
         return
       }
-      resolvePromise({ wallMs, bytes, out, err })
+      resolvePromise({ wallMs, bytes, out, err, code, signal })
     })
   })
 }
@@ -191,7 +192,9 @@ async function runChild(spec) {
   const line = r.out.split('\n').find((l) => l.startsWith('RESULT '))
   if (!line) throw new Error(`no RESULT from child ${spec.contender}: ${r.out.slice(-500)} ${r.err.slice(-500)}`)
   if (r.err.trim()) log(`${spec.contender} stderr: ${r.err.trim().slice(-500)}`)
-  return { ...JSON.parse(line.slice(7)), wallMs: r.wallMs }
+  const crash = r.code !== 0 ? `exited ${r.code ?? r.signal} after reporting its result` : null
+  if (crash) log(`${spec.contender}: ${crash}`)
+  return { ...JSON.parse(line.slice(7)), wallMs: r.wallMs, crash }
 }
 
 // ---------------------------------------------------------------- per repository
@@ -415,6 +418,17 @@ function tables(r) {
   for (const s of Object.values(r.results.b)) {
     if (s.error) { L.push(`| ${s.label} | failed: ${s.error.replace(/\|/g, '\\|')} | | | | |`); continue }
     L.push(`| ${s.label} | ${fmtMs(s.ms)} | ${s.runs.map((q) => fmtMs(q.ms)).join(', ')} | ${fmtRatio(s.ms / gitB.ms)} | ${fmtRatio(s.ms / fgB.ms)} | ${fmtMiB(s.rss)} |`)
+  }
+  const crashes = []
+  for (const key of ['a', 'b']) {
+    for (const s of Object.values(r.results[key])) {
+      const n = s.runs.filter((q) => q.crash).length
+      if (n) crashes.push(`(${key}) ${s.label}: ${n} of ${s.runs.length} runs ${s.runs.find((q) => q.crash).crash}`)
+    }
+  }
+  if (crashes.length) {
+    L.push('')
+    L.push(`Crashes (results kept, the timed work had finished): ${crashes.join('; ')}.`)
   }
   if (r.problems.length) {
     L.push('')

@@ -12,10 +12,16 @@ use crate::core::object::{self, Kind, Object, Parsed, Signature};
 use crate::js::repository::RepoState;
 use crate::js::util::{self, JsRaw};
 
+/// Bytes an object holds outside the JS heap, reported to V8 so that garbage
+/// collection keeps pace with native memory.
+fn external_size(obj: &Object) -> i64 {
+    (obj.data.capacity() + std::mem::size_of::<Object>()) as i64
+}
+
 /// Make the JS object for a loaded object.
 pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi::Result<sys::napi_value> {
-    // SAFETY: env is the live env of this JS thread.
     let e = Env::from_raw(env);
+    e.adjust_external_memory(external_size(&obj))?;
     let repo = repo.clone();
     Ok(match obj.kind {
         Kind::Commit => Commit { obj, repo }.into_instance(&e)?.value,
@@ -52,7 +58,7 @@ fn message(obj: &Object, start: usize) -> String {
 }
 
 /// A commit. One instance per oid per repository while it is reachable.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Commit {
     pub(crate) obj: Arc<Object>,
     pub(crate) repo: Rc<RepoState>,
@@ -151,7 +157,7 @@ impl Commit {
 }
 
 /// A tree.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Tree {
     pub(crate) obj: Arc<Object>,
     pub(crate) repo: Rc<RepoState>,
@@ -207,7 +213,7 @@ impl Tree {
 }
 
 /// A blob.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Blob {
     pub(crate) obj: Arc<Object>,
     pub(crate) repo: Rc<RepoState>,
@@ -249,7 +255,7 @@ impl Blob {
 }
 
 /// An annotated tag.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Tag {
     pub(crate) obj: Arc<Object>,
     pub(crate) repo: Rc<RepoState>,
@@ -310,5 +316,33 @@ impl Tag {
     #[napi(ts_return_type = "Buffer")]
     pub fn raw(&self, env: Env) -> JsRaw {
         JsRaw(util::buffer(env.raw(), &self.obj.data))
+    }
+}
+
+impl ObjectFinalize for Commit {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-external_size(&self.obj))?;
+        Ok(())
+    }
+}
+
+impl ObjectFinalize for Tree {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-external_size(&self.obj))?;
+        Ok(())
+    }
+}
+
+impl ObjectFinalize for Blob {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-external_size(&self.obj))?;
+        Ok(())
+    }
+}
+
+impl ObjectFinalize for Tag {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-external_size(&self.obj))?;
+        Ok(())
     }
 }

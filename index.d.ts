@@ -105,6 +105,10 @@ export declare class Repository {
   objectHeaderSync(oid: string): { type: ObjectType; size: number }
   /** The id git would give `data` as an object of `type`. Writes nothing. */
   hashObject(type: ObjectType, data: Buffer | string): string
+  /** Resolve a revision (`HEAD`, `main`, `v1^{commit}`, `HEAD~3`, `x^2`, an abbreviated id) to an object id. */
+  revParse(spec: string): Promise<string>
+  /** Resolve a revision to an object id, synchronously. */
+  revParseSync(spec: string): string
   /** Counters for loads, cache hits and joins, and the identity map's size. */
   stats(): RepoStats
   /** Close the repository: later calls reject with `ERR_CLOSED`. */

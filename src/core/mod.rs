@@ -7,4 +7,6 @@ pub mod error;
 pub mod object;
 pub mod odb;
 pub mod oid;
+pub mod refs;
 pub mod repo;
+pub mod rev;

@@ -2,6 +2,7 @@
 //! identity map, headers, hashing and stats. Every entry point calls one core
 //! function; the Promise forms run it on the pool.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,12 +67,16 @@ thread_local! {
     static NEXT_BATCH: Cell<u64> = const { Cell::new(0) };
 }
 
-fn keep(state: &Rc<RepoState>, jobs: usize, then: Then) -> u64 {
-    let id = NEXT_BATCH.with(|n| {
+fn next_id() -> u64 {
+    NEXT_BATCH.with(|n| {
         let v = n.get() + 1;
         n.set(v);
         v
-    });
+    })
+}
+
+fn keep(state: &Rc<RepoState>, jobs: usize, then: Then) -> u64 {
+    let id = next_id();
     BATCHES.with(|m| m.borrow_mut().insert(id, Batch { state: state.clone(), jobs_left: jobs, then: Some(then) }));
     id
 }
@@ -81,7 +86,15 @@ fn state_of(id: u64) -> Option<Rc<RepoState>> {
 }
 
 /// Count one job of the batch done; the last one gets `then` and ends the batch.
+type JobThen = Box<dyn FnOnce(sys::napi_env, Box<dyn Any + Send>)>;
+
+thread_local! {
+    /// Single jobs in flight: what to do with each result on the main thread.
+    static JOBS: RefCell<HashMap<u64, JobThen>> = RefCell::new(HashMap::new());
+}
+
 fn chunk_done(id: u64) -> Option<Then> {
+
     BATCHES.with(|m| {
         let mut m = m.borrow_mut();
         let b = m.get_mut(&id)?;
@@ -213,16 +226,59 @@ impl RepoState {
         }
     }
 
-    /// Promise read of one object.
-    pub fn read_async(self: &Rc<Self>, env: sys::napi_env, oid: &str, expect: Option<Kind>) -> sys::napi_value {
+    /// Promise read of one object. With `expect` (getCommit and friends) any
+    /// revision is accepted and resolved on a worker first.
+    pub fn read_async(self: &Rc<Self>, env: sys::napi_env, spec: &str, expect: Option<Kind>) -> sys::napi_value {
         let (d, p) = util::promise(env);
-        let oid = match parse_oid(oid).and_then(|o| self.closed().map(|_| o)) {
-            Ok(o) => o,
-            Err(e) => {
-                util::settle(env, d, Err(error::make(env, &e)));
-                return p;
+        if let Err(e) = self.closed() {
+            util::settle(env, d, Err(error::make(env, &e)));
+            return p;
+        }
+        match parse_oid(spec) {
+            Ok(oid) => self.read_oid_async(env, oid, expect, d),
+            Err(e) if expect.is_none() => util::settle(env, d, Err(error::make(env, &e))),
+            Err(_) => {
+                let shared = self.shared.clone();
+                let spec = spec.to_string();
+                let deferred = SendPtr(d);
+                self.spawn_job(env, move || error::guard(|| shared.repo.rev_parse(&spec)), move |state, env, r| {
+                    let d = deferred;
+                    match r {
+                        Ok(oid) => state.read_oid_async(env, oid, expect, d.0),
+                        Err(e) => util::settle(env, d.0, Err(error::make(env, &e))),
+                    }
+                });
             }
-        };
+        }
+        p
+    }
+
+    /// Run `work` on the pool and hand its result to `then` on the main thread.
+    pub fn spawn_job<T: Send + 'static>(
+        self: &Rc<Self>,
+        env: sys::napi_env,
+        work: impl FnOnce() -> T + Send + 'static,
+        then: impl FnOnce(&Rc<RepoState>, sys::napi_env, T) + 'static,
+    ) {
+        let id = next_id();
+        let state = self.clone();
+        let deliver: JobThen = Box::new(move |env, any| {
+            if let Ok(v) = any.downcast::<T>() {
+                then(&state, env, *v)
+            }
+        });
+        JOBS.with(|m| m.borrow_mut().insert(id, deliver));
+        pool::spawn(env, move || {
+            let r: Box<dyn Any + Send> = Box::new(work());
+            Box::new(move |env| {
+                if let Some(deliver) = JOBS.with(|m| m.borrow_mut().remove(&id)) {
+                    deliver(env, r);
+                }
+            })
+        });
+    }
+
+    fn read_oid_async(self: &Rc<Self>, env: sys::napi_env, oid: ObjectId, expect: Option<Kind>, d: sys::napi_deferred) {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let entry = map.entries.entry(oid).or_default();
@@ -230,25 +286,29 @@ impl RepoState {
             self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
             let r = check_kind(oid, entry.kind, expect).map(|_| v).map_err(|e| error::make(env, &e));
             util::settle(env, d, r);
-            return p;
+            return;
         }
         IdentityMap::add_interest(env, entry, 1);
         entry.waiters.push(Waiter { deferred: d, expect });
         if entry.slot.is_some() {
             self.shared.inflight_joins.fetch_add(1, Ordering::Relaxed);
-            return p;
+            return;
         }
         let slot = Slot::new();
         entry.slot = Some(slot.clone());
         drop(map);
         self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
         self.spawn_loads(env, vec![(oid, slot, true)], |_, _| {});
-        p
     }
 
     /// Sync read of one object: never deadlocks with a Promise read of the same oid.
-    pub fn read_sync(self: &Rc<Self>, env: sys::napi_env, oid: &str, expect: Option<Kind>) -> napi::Result<sys::napi_value> {
-        let oid = parse_oid(oid).and_then(|o| self.closed().map(|_| o)).map_err(|e| error::throw(env, &e))?;
+    pub fn read_sync(self: &Rc<Self>, env: sys::napi_env, spec: &str, expect: Option<Kind>) -> napi::Result<sys::napi_value> {
+        self.closed().map_err(|e| error::throw(env, &e))?;
+        let oid = match parse_oid(spec) {
+            Ok(o) => o,
+            Err(e) if expect.is_none() => return Err(error::throw(env, &e)),
+            Err(_) => error::guard(|| self.shared.repo.rev_parse(spec)).map_err(|e| error::throw(env, &e))?,
+        };
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let slot = match map.entries.get(&oid) {
@@ -388,6 +448,14 @@ fn header_object(env: sys::napi_env, (kind, size): (Kind, u64)) -> sys::napi_val
     util::set(env, o, "type\0", util::string(env, kind.as_str()));
     util::set(env, o, "size\0", util::number(env, size as f64));
     o
+}
+
+fn shared_open(shared: &Shared) -> std::result::Result<(), CoreError> {
+    if shared.closed.load(Ordering::Relaxed) {
+        Err(CoreError::Closed)
+    } else {
+        Ok(())
+    }
 }
 
 fn header(shared: &Shared, oid: &ObjectId) -> std::result::Result<(Kind, u64), CoreError> {
@@ -614,6 +682,51 @@ impl Repository {
             Either::B(s) => s.as_bytes(),
         };
         Ok(object::hash(k, bytes).to_hex())
+    }
+
+    /// Resolve a revision (`HEAD`, `main`, `v1^{commit}`, `HEAD~3`, `x^2`, an abbreviated id) to an object id.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn rev_parse(&self, env: Env, spec: String) -> JsRaw {
+        let env = env.raw();
+        let (d, p) = util::promise(env);
+        let shared = self.state.shared.clone();
+        let deferred = SendPtr(d);
+        self.state.spawn_job(
+            env,
+            move || error::guard(|| { shared_open(&shared)?; shared.repo.rev_parse(&spec) }),
+            move |_, env, r| {
+                let d = deferred;
+                util::settle(env, d.0, r.map(|id| util::string(env, &id.to_hex())).map_err(|e| error::make(env, &e)));
+            },
+        );
+        JsRaw(p)
+    }
+
+    /// Resolve a revision to an object id, synchronously.
+    #[napi]
+    pub fn rev_parse_sync(&self, env: Env, spec: String) -> Result<String> {
+        let shared = &self.state.shared;
+        error::guard(|| { shared_open(shared)?; shared.repo.rev_parse(&spec) })
+            .map(|id| id.to_hex())
+            .map_err(|e| error::throw(env.raw(), &e))
+    }
+
+    /// Internal (CLI): commit ids from `from` revisions in `git rev-list` default order.
+    #[napi(js_name = "__revList", skip_typescript)]
+    pub fn rev_list_sync(&self, env: Env, from: Vec<String>, limit: Option<u32>) -> Result<Vec<String>> {
+        let repo = &self.state.shared.repo;
+        error::guard(|| {
+            let starts = from.iter().map(|s| repo.rev_parse(s)).collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(repo.rev_list(&starts, limit.map(|l| l as usize))?.iter().map(|i| i.to_hex()).collect())
+        })
+        .map_err(|e| error::throw(env.raw(), &e))
+    }
+
+    /// Internal (CLI): the abbreviation git prints for an object id.
+    #[napi(js_name = "__abbrev", skip_typescript)]
+    pub fn abbrev_sync(&self, env: Env, oid: String) -> Result<String> {
+        let repo = &self.state.shared.repo;
+        error::guard(|| repo.abbrev(&ObjectId::parse(&oid)?)).map_err(|e| error::throw(env.raw(), &e))
     }
 
     /// Counters for loads, cache hits and joins, and the identity map's size.

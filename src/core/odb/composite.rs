@@ -198,6 +198,12 @@ impl Store {
         self.alternates.iter().find_map(|a| a.first_broken())
     }
 
+    /// Objects in packs here and in alternates (git's `approximate_object_count`).
+    pub fn packed_count(&self) -> u64 {
+        self.packs().iter().map(|p| p.index.count as u64).sum::<u64>()
+            + self.alternates.iter().map(|a| a.packed_count()).sum::<u64>()
+    }
+
     /// Bytes held by the delta-base cache.
     pub fn cache_bytes(&self) -> usize {
         self.cache.bytes()

@@ -111,6 +111,16 @@ fn parse_oid(s: &str) -> std::result::Result<ObjectId, CoreError> {
     ObjectId::parse(s)
 }
 
+/// A revision given to `getCommit`/`getTree` names a commit-ish or tree-ish:
+/// peel tags (and, for trees, commits) as git's `rev^{commit}` does. A raw oid
+/// is taken as is.
+fn peeled_spec(spec: &str, expect: Option<Kind>) -> String {
+    match expect {
+        Some(k @ (Kind::Commit | Kind::Tree)) => format!("{spec}^{{{}}}", k.as_str()),
+        _ => spec.to_string(),
+    }
+}
+
 fn check_kind(oid: ObjectId, actual: Kind, expect: Option<Kind>) -> std::result::Result<(), CoreError> {
     match expect {
         Some(k) if k != actual => Err(CoreError::ObjectType { oid, expected: k.as_str(), actual: actual.as_str() }),
@@ -239,7 +249,7 @@ impl RepoState {
             Err(e) if expect.is_none() => util::settle(env, d, Err(error::make(env, &e))),
             Err(_) => {
                 let shared = self.shared.clone();
-                let spec = spec.to_string();
+                let spec = peeled_spec(spec, expect);
                 let deferred = SendPtr(d);
                 self.spawn_job(env, move || error::guard(|| shared.repo.rev_parse(&spec)), move |state, env, r| {
                     let d = deferred;
@@ -307,7 +317,7 @@ impl RepoState {
         let oid = match parse_oid(spec) {
             Ok(o) => o,
             Err(e) if expect.is_none() => return Err(error::throw(env, &e)),
-            Err(_) => error::guard(|| self.shared.repo.rev_parse(spec)).map_err(|e| error::throw(env, &e))?,
+            Err(_) => error::guard(|| self.shared.repo.rev_parse(&peeled_spec(spec, expect))).map_err(|e| error::throw(env, &e))?,
         };
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);

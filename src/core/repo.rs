@@ -73,7 +73,10 @@ fn read_gitfile(file: &Path) -> Result<PathBuf> {
 /// Work out the layout if `dir` is a work tree (with `.git`) or a git dir.
 fn layout_at(dir: &Path) -> Result<Option<Layout>> {
     let dotgit = dir.join(".git");
-    let (git_dir, workdir_guess) = if dotgit.is_file() {
+    let (git_dir, workdir_guess) = if dir.is_file() {
+        // The path of a `.git` file itself (linked worktree, submodule, --separate-git-dir).
+        (read_gitfile(dir)?, dir.parent().map(Path::to_path_buf))
+    } else if dotgit.is_file() {
         (read_gitfile(&dotgit)?, Some(dir.to_path_buf()))
     } else if dotgit.is_dir() && is_git_dir(&dotgit) {
         (dotgit, Some(dir.to_path_buf()))
@@ -212,5 +215,7 @@ mod bench {
             }
             eprintln!("{} objects, {} bytes, {:?}", oids.len(), bytes, t.elapsed());
         }
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        eprintln!("{}", status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("Rss")).collect::<Vec<_>>().join(" | "));
     }
 }

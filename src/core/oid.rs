@@ -148,3 +148,27 @@ mod tests {
         assert_eq!(Prefix::parse("abcg").unwrap_err().code(), "ERR_INVALID_OID");
     }
 }
+
+/// A hasher for maps keyed by [`ObjectId`]: ids are already uniformly random, so
+/// their first eight bytes are the hash (no SipHash on the hot paths).
+#[derive(Default, Clone, Copy)]
+pub struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 20]` hashes as a length prefix then the bytes: keep the first 8 id bytes.
+        if bytes.len() >= 8 {
+            self.0 ^= u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        } else {
+            for &b in bytes {
+                self.0 = self.0.rotate_left(8) ^ b as u64;
+            }
+        }
+    }
+}
+
+/// `HashMap` keyed by object ids.
+pub type OidMap<V> = std::collections::HashMap<ObjectId, V, std::hash::BuildHasherDefault<OidHasher>>;

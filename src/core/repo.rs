@@ -210,8 +210,15 @@ mod bench {
             let repo = super::Repository::open(std::path::Path::new(&path), &Default::default()).expect("open");
             let t = std::time::Instant::now();
             let mut bytes = 0usize;
-            for o in &oids {
-                bytes += repo.read_object(o).expect("read").data.len();
+            let sorted = std::env::var("FERROGIT_BENCH_SORT").is_ok();
+            for chunk in oids.chunks(10_000) {
+                let mut c = chunk.to_vec();
+                if sorted {
+                    c.sort_by_key(|o| repo.odb.location(o).unwrap_or((u32::MAX, 0)));
+                }
+                for o in &c {
+                    bytes += repo.read_object(o).expect("read").data.len();
+                }
             }
             eprintln!("{} objects, {} bytes, {:?}", oids.len(), bytes, t.elapsed());
         }

@@ -12,7 +12,7 @@
 //! worker holds. Workers never wait on the main thread, and a thread waits only
 //! once it has finished all it claimed, so no cycle of waits can form.
 
-use std::collections::HashMap;
+
 use std::ptr;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::core::error::Error as CoreError;
 use crate::core::object::{Kind, Object};
-use crate::core::oid::ObjectId;
+use crate::core::oid::{ObjectId, OidMap};
 
 /// Where a load stands.
 pub enum State {
@@ -119,7 +119,7 @@ impl Default for Entry {
 /// The map itself.
 #[derive(Default)]
 pub struct IdentityMap {
-    pub entries: HashMap<ObjectId, Entry>,
+    pub entries: OidMap<Entry>,
     /// Sweep dead entries when the map grows past this.
     pub sweep_at: usize,
 }

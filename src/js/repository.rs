@@ -16,7 +16,7 @@ use napi_derive::napi;
 
 use crate::core::error::Error as CoreError;
 use crate::core::object::{self, Kind, Object};
-use crate::core::oid::ObjectId;
+use crate::core::oid::{ObjectId, OidMap};
 use crate::core::repo;
 use crate::js::error;
 use crate::js::identity_map::{run_loads, IdentityMap, Slot, Waiter};
@@ -368,7 +368,7 @@ impl RepoState {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let mut loads: Vec<(ObjectId, Arc<Slot>, bool)> = Vec::new();
-        let mut slots: HashMap<ObjectId, Arc<Slot>> = HashMap::new();
+        let mut slots: OidMap<Arc<Slot>> = OidMap::default();
         for oid in &ids {
             let entry = map.entries.entry(*oid).or_default();
             IdentityMap::add_interest(env, entry, 1);

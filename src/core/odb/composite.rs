@@ -198,6 +198,13 @@ impl Store {
         self.alternates.iter().find_map(|a| a.first_broken())
     }
 
+    /// Where `oid` sits in the packs, as a sort key (pack id, offset); None if not packed here.
+    /// Batch reads load in this order: deltas then meet their bases in the cache.
+    pub fn location(&self, oid: &ObjectId) -> Option<(u32, u64)> {
+        let (p, i) = self.find_packed(oid)?;
+        Some((p.id, p.index.offset_at(i).ok()?))
+    }
+
     /// Objects in packs here and in alternates (git's `approximate_object_count`).
     pub fn packed_count(&self) -> u64 {
         self.packs().iter().map(|p| p.index.count as u64).sum::<u64>()

@@ -20,6 +20,7 @@ thread_local! {
 
 /// Internal: `index.js` hands over its `GitError` class once at load.
 #[napi(js_name = "__setErrorClass", skip_typescript)]
+#[cfg_attr(test, allow(dead_code))]
 pub fn set_error_class(env: Env, class: JsRaw) -> Result<()> {
     let mut r = ptr::null_mut();
     // SAFETY: class is a live value of this env; the reference keeps it for the module's life.

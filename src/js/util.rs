@@ -54,14 +54,6 @@ pub fn null(env: sys::napi_env) -> sys::napi_value {
     v
 }
 
-/// A boolean.
-pub fn boolean(env: sys::napi_env, b: bool) -> sys::napi_value {
-    let mut v = ptr::null_mut();
-    // SAFETY: env is the live env of the calling JS thread.
-    unsafe { sys::napi_get_boolean(env, b, &mut v) };
-    v
-}
-
 /// A fresh plain object.
 pub fn object(env: sys::napi_env) -> sys::napi_value {
     let mut v = ptr::null_mut();
@@ -125,9 +117,4 @@ pub fn settle(env: sys::napi_env, d: sys::napi_deferred, r: std::result::Result<
             Err(e) => sys::napi_reject_deferred(env, d, e),
         };
     }
-}
-
-/// The Node env behind a napi-rs `Env`.
-pub fn raw(env: &napi::Env) -> sys::napi_env {
-    env.raw()
 }

@@ -352,7 +352,8 @@ function machine() {
   let dirty = ''
   try {
     head = sh('git', ['-C', ROOT, 'rev-parse', '--short=12', 'HEAD'], { env: gitEnv() })
-    dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { env: gitEnv() }) ? ' (uncommitted changes in tracked files)' : ''
+    dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md', ':!benchmark'], { env: gitEnv() })
+      ? ' (plus uncommitted changes to tracked files)' : ''
   } catch {}
   const addon = addonId()
   return {
@@ -367,6 +368,8 @@ function machine() {
     ferrogit: `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} @ ${head}${dirty}`,
     addon,
     loadStart: loadavg(),
+    env: ['FERROGIT_THREADS', 'UV_THREADPOOL_SIZE', 'NODE_OPTIONS']
+      .map((k) => `${k}=${process.env[k] === undefined ? '(unset)' : process.env[k]}`).join(', '),
   }
 }
 
@@ -504,7 +507,9 @@ function report(all, m, started, totalMs) {
   L.push(`- ferrogit ${m.ferrogit}; ${m.addon}`)
   L.push(`- es-git ${m.esGit} (libgit2), isomorphic-git ${m.isoGit}`)
   L.push(`- load average (1 / 5 / 15 min) at start ${m.loadStart}, at end ${m.loadEnd}` +
-    (Number(m.loadStart.split(' ')[0]) > 0.5 || Number(m.loadEnd.split(' ')[0]) > 1.5 ? ' — other work was running on the machine; expect noise.' : ''))
+    (Number(m.loadStart.split(' ')[0]) > 0.5 ? ' — the machine was not idle when the run started; expect some noise.' : '') +
+    ' (The benchmark itself keeps the 1-minute figure near 1 while it runs.)')
+  L.push(`- environment: ${m.env}`)
   if (m.addonEnd !== m.addon) L.push(`- **WARNING: the ferrogit addon changed during the run** (at end: ${m.addonEnd}); results mix builds.`)
   L.push('')
   L.push('## Repositories')

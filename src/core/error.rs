@@ -26,6 +26,22 @@ pub enum Error {
     CorruptObject { oid: Option<ObjectId>, path: Option<PathBuf>, reason: String },
     /// Bad pack, index, delta or checksum.
     CorruptPack { oid: Option<ObjectId>, path: Option<PathBuf>, reason: String },
+    /// No such ref.
+    RefNotFound { name: String },
+    /// The name breaks git's check-ref-format rules.
+    InvalidRefName { name: String, reason: String },
+    /// A symbolic chain loops or is deeper than 5.
+    SymrefCycle { name: String },
+    /// An unreadable loose ref, packed-refs line or reflog line.
+    CorruptRef { name: Option<String>, path: Option<PathBuf>, reason: String },
+    /// An expected old value did not match.
+    RefConflict { name: String, reason: String },
+    /// Create on an existing ref.
+    RefExists { name: String },
+    /// `a/b` against `a` (either way).
+    RefNameConflict { name: String, other: String },
+    /// A `.lock` is held by someone else.
+    RefLocked { name: String, path: PathBuf },
     /// Revision could not be parsed or resolved.
     InvalidRevision { spec: String, reason: String },
     /// The repository was closed.
@@ -53,6 +69,14 @@ impl Error {
             Error::ObjectType { .. } => "ERR_OBJECT_TYPE",
             Error::CorruptObject { .. } => "ERR_CORRUPT_OBJECT",
             Error::CorruptPack { .. } => "ERR_CORRUPT_PACK",
+            Error::RefNotFound { .. } => "ERR_REF_NOT_FOUND",
+            Error::InvalidRefName { .. } => "ERR_INVALID_REF_NAME",
+            Error::SymrefCycle { .. } => "ERR_SYMREF_CYCLE",
+            Error::CorruptRef { .. } => "ERR_CORRUPT_REF",
+            Error::RefConflict { .. } => "ERR_REF_CONFLICT",
+            Error::RefExists { .. } => "ERR_REF_EXISTS",
+            Error::RefNameConflict { .. } => "ERR_REF_NAME_CONFLICT",
+            Error::RefLocked { .. } => "ERR_REF_LOCKED",
             Error::InvalidRevision { .. } => "ERR_INVALID_REVISION",
             Error::Closed => "ERR_CLOSED",
             Error::Aborted => "ERR_ABORTED",
@@ -70,13 +94,30 @@ impl Error {
         }
     }
 
+    /// The ref the error is about, if any.
+    pub fn ref_name(&self) -> Option<&str> {
+        match self {
+            Error::RefNotFound { name }
+            | Error::InvalidRefName { name, .. }
+            | Error::SymrefCycle { name }
+            | Error::RefConflict { name, .. }
+            | Error::RefExists { name }
+            | Error::RefNameConflict { name, .. }
+            | Error::RefLocked { name, .. } => Some(name),
+            Error::CorruptRef { name, .. } => name.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The file the error is about, if any.
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             Error::NotARepository { path } | Error::UnsupportedExtension { path, .. } => Some(path),
-            Error::CorruptObject { path, .. } | Error::CorruptPack { path, .. } | Error::Io { path, .. } => {
-                path.as_deref()
-            }
+            Error::CorruptObject { path, .. }
+            | Error::CorruptPack { path, .. }
+            | Error::Io { path, .. }
+            | Error::CorruptRef { path, .. } => path.as_deref(),
+            Error::RefLocked { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -126,6 +167,18 @@ impl fmt::Display for Error {
             Error::CorruptObject { oid, path, reason } => write!(f, "corrupt object{}{}: {reason}", of(oid), at(path)),
             Error::CorruptPack { oid, path, reason } => {
                 write!(f, "corrupt pack{}{}: {reason}", at(path), o_for(oid))
+            }
+            Error::RefNotFound { name } => write!(f, "ref {name} not found"),
+            Error::InvalidRefName { name, reason } => write!(f, "invalid ref name {name:?}: {reason}"),
+            Error::SymrefCycle { name } => write!(f, "symbolic ref {name} loops or is nested deeper than 5"),
+            Error::CorruptRef { name, path, reason } => {
+                write!(f, "corrupt ref{}{}: {reason}", name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(), at(path))
+            }
+            Error::RefConflict { name, reason } => write!(f, "ref {name} was not as expected: {reason}"),
+            Error::RefExists { name } => write!(f, "ref {name} already exists"),
+            Error::RefNameConflict { name, other } => write!(f, "ref {name} conflicts with existing ref {other}"),
+            Error::RefLocked { name, path } => {
+                write!(f, "ref {name} is locked: {} exists (another process is updating it, or it is stale)", path.display())
             }
             Error::InvalidRevision { spec, reason } => write!(f, "invalid revision {spec:?}: {reason}"),
             Error::Closed => write!(f, "the repository is closed"),

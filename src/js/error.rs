@@ -51,6 +51,9 @@ pub fn make(env: sys::napi_env, e: &CoreError) -> sys::napi_value {
     if let Some(oid) = e.oid() {
         util::set(env, err, "oid\0", util::string(env, &oid.to_hex()));
     }
+    if let Some(r) = e.ref_name() {
+        util::set(env, err, "ref\0", util::string(env, r));
+    }
     if let Some(p) = e.path() {
         util::set(env, err, "path\0", util::string(env, &p.to_string_lossy()));
     }

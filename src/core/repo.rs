@@ -36,8 +36,14 @@ pub struct Options {
 }
 
 impl Default for Options {
+    /// git's defaults; `FERROGIT_DELTA_CACHE_BYTES` overrides the delta-base cache size
+    /// (git's `core.deltaBaseCacheLimit`).
     fn default() -> Self {
-        Options { cache_bytes: DEFAULT_LIMIT }
+        let cache_bytes = std::env::var("FERROGIT_DELTA_CACHE_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(DEFAULT_LIMIT);
+        Options { cache_bytes }
     }
 }
 
@@ -222,6 +228,8 @@ mod bench {
             }
             eprintln!("{} objects, {} bytes, {:?}", oids.len(), bytes, t.elapsed());
         }
+        use std::sync::atomic::Ordering::Relaxed;
+        eprintln!("cache hits {} misses {}", crate::core::odb::pack::cache::HITS.load(Relaxed), crate::core::odb::pack::cache::MISSES.load(Relaxed));
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         eprintln!("{}", status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("Rss")).collect::<Vec<_>>().join(" | "));
     }

@@ -12,10 +12,14 @@ use crate::core::object::{self, Kind, Object, Parsed, Signature};
 use crate::js::repository::RepoState;
 use crate::js::util::{self, JsRaw};
 
+/// Native bookkeeping per JS object besides its data: the wrap, napi-rs's and our
+/// napi references, the identity-map entry, the parse (measured roughly).
+const PER_OBJECT_OVERHEAD: usize = 512;
+
 /// Bytes an object holds outside the JS heap, reported to V8 so that garbage
 /// collection keeps pace with native memory.
 fn external_size(obj: &Object) -> i64 {
-    (obj.data.capacity() + std::mem::size_of::<Object>()) as i64
+    (obj.data.capacity() + std::mem::size_of::<Object>() + PER_OBJECT_OVERHEAD) as i64
 }
 
 /// Make the JS object for a loaded object.

@@ -3,6 +3,9 @@
 //! and git's DWIM order for short names. The transactional reference database
 //! of API.md builds on this.
 
+pub mod name;
+pub mod packed;
+
 use std::path::{Path, PathBuf};
 
 use crate::core::error::{Error, Result};

@@ -78,6 +78,11 @@ impl Inner {
     }
 }
 
+#[cfg(test)]
+pub static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+#[cfg(test)]
+pub static MISSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A byte-bounded LRU of unpacked delta bases.
 pub struct Cache {
     limit: usize,
@@ -96,7 +101,13 @@ impl Cache {
     /// Look up a base, marking it recently used.
     pub fn get(&self, pack: u32, offset: u64) -> Option<(Kind, Arc<Vec<u8>>)> {
         let mut g = self.inner.lock();
-        let i = *g.map.get(&(pack, offset))?;
+        let Some(&i) = g.map.get(&(pack, offset)) else {
+            #[cfg(test)]
+            MISSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return None;
+        };
+        #[cfg(test)]
+        HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         g.unlink(i);
         g.push_front(i);
         let n = &g.nodes[i as usize];

@@ -30,73 +30,70 @@ impl TreeEntry<'_> {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    mode: u32,
-    name_start: u32,
-    name_end: u32,
-    oid: ObjectId,
-}
-
-/// A parsed tree: entry positions in its raw bytes.
+/// A parsed tree. Parsing validates every entry; the entries themselves are
+/// walked from the raw bytes on demand, so a loaded tree costs no more memory
+/// than its content.
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
-    slots: Vec<Slot>,
+    len: usize,
+}
+
+/// Parse one entry at `pos`: (mode, name range, oid, next position).
+fn entry_at(data: &[u8], pos: usize) -> Result<(u32, usize, usize, ObjectId, usize), String> {
+    let sp = data[pos..].iter().position(|&c| c == b' ').ok_or("tree entry without a mode")? + pos;
+    let mode_s = &data[pos..sp];
+    if mode_s.is_empty() || mode_s.len() > 7 {
+        return Err("bad tree entry mode".into());
+    }
+    let mut mode = 0u32;
+    for &c in mode_s {
+        if !(b'0'..=b'7').contains(&c) {
+            return Err("bad tree entry mode".into());
+        }
+        mode = mode * 8 + (c - b'0') as u32;
+    }
+    let nul = data[sp + 1..].iter().position(|&c| c == 0).ok_or("tree entry without a name end")? + sp + 1;
+    if nul == sp + 1 {
+        return Err("tree entry with an empty name".into());
+    }
+    let id = data.get(nul + 1..nul + 21).ok_or("truncated tree entry")?;
+    let oid = ObjectId::from_bytes(id).ok_or("truncated tree entry")?;
+    Ok((mode, sp + 1, nul, oid, nul + 21))
 }
 
 impl Tree {
-    /// Parse a tree's raw content.
+    /// Parse (validate) a tree's raw content.
     pub fn parse(data: &[u8]) -> Result<Tree, String> {
-        if data.len() > u32::MAX as usize {
-            return Err("tree too large".into());
-        }
-        let mut slots = Vec::new();
         let mut pos = 0;
+        let mut len = 0;
         while pos < data.len() {
-            let sp = data[pos..].iter().position(|&c| c == b' ').ok_or("tree entry without a mode")? + pos;
-            let mode_s = &data[pos..sp];
-            if mode_s.is_empty() || mode_s.len() > 7 {
-                return Err("bad tree entry mode".into());
-            }
-            let mut mode = 0u32;
-            for &c in mode_s {
-                if !(b'0'..=b'7').contains(&c) {
-                    return Err("bad tree entry mode".into());
-                }
-                mode = mode * 8 + (c - b'0') as u32;
-            }
-            let nul = data[sp + 1..].iter().position(|&c| c == 0).ok_or("tree entry without a name end")? + sp + 1;
-            if nul == sp + 1 {
-                return Err("tree entry with an empty name".into());
-            }
-            let id = data.get(nul + 1..nul + 21).ok_or("truncated tree entry")?;
-            slots.push(Slot {
-                mode,
-                name_start: (sp + 1) as u32,
-                name_end: nul as u32,
-                oid: ObjectId::from_bytes(id).ok_or("truncated tree entry")?,
-            });
-            pos = nul + 21;
+            pos = entry_at(data, pos)?.4;
+            len += 1;
         }
-        Ok(Tree { slots })
+        Ok(Tree { len })
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.len
     }
 
     /// True for the empty tree.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len == 0
     }
 
-    /// The entries, given the raw bytes this tree was parsed from.
+    /// The entries, given the raw bytes this tree was parsed (validated) from.
     pub fn entries<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = TreeEntry<'a>> + 'a {
-        self.slots.iter().map(move |s| TreeEntry {
-            mode: s.mode,
-            name: &data[s.name_start as usize..s.name_end as usize],
-            oid: s.oid,
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            if pos >= data.len() {
+                return None;
+            }
+            // Validated by `parse`, so an error here means other bytes than parsed: stop.
+            let (mode, s, e, oid, next) = entry_at(data, pos).ok()?;
+            pos = next;
+            Some(TreeEntry { mode, name: &data[s..e], oid })
         })
     }
 }
@@ -113,6 +110,7 @@ mod tests {
             d.extend_from_slice(&[7u8; 20]);
         }
         let t = Tree::parse(&d).expect("parses");
+        assert_eq!(t.len(), 5);
         let kinds: Vec<_> = t.entries(&d).map(|e| e.kind()).collect();
         assert_eq!(kinds, [Kind::Blob, Kind::Blob, Kind::Blob, Kind::Commit, Kind::Tree]);
         let last = t.entries(&d).last().expect("five entries");

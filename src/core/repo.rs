@@ -26,6 +26,7 @@ pub struct Repository {
     pub layout: Layout,
     pub config: Config,
     pub odb: composite::Store,
+    pub refs: crate::core::refs::files::Store,
 }
 
 /// Options for opening.
@@ -182,7 +183,8 @@ impl Repository {
         check_format(&layout, &config)?;
         let cache = Arc::new(Cache::new(opts.cache_bytes));
         let odb = composite::Store::open(&layout.common_dir.join("objects"), cache);
-        Ok(Repository { layout, config, odb })
+        let refs = crate::core::refs::files::Store::new(&layout.git_dir, &layout.common_dir);
+        Ok(Repository { layout, config, odb, refs })
     }
 }
 

@@ -9,7 +9,6 @@ use crate::core::error::{Error, Result};
 use crate::core::object::{Kind, Parsed};
 use crate::core::odb::ObjectStore;
 use crate::core::oid::{ObjectId, Prefix};
-use crate::core::refs::Reader;
 use crate::core::repo::Repository;
 
 fn invalid(spec: &str, reason: impl Into<String>) -> Error {
@@ -17,11 +16,6 @@ fn invalid(spec: &str, reason: impl Into<String>) -> Error {
 }
 
 impl Repository {
-    /// The refs reader of this repository.
-    pub fn refs(&self) -> Reader {
-        Reader::new(&self.layout.git_dir, &self.layout.common_dir)
-    }
-
     /// Resolve an abbreviated id: `ERR_AMBIGUOUS_OID` if it matches several objects.
     pub fn resolve_prefix(&self, hex: &str) -> Result<Option<ObjectId>> {
         let p = Prefix::parse(hex)?;
@@ -82,7 +76,7 @@ impl Repository {
         }
         let mut id = if base.len() == 40 && ObjectId::from_hex(base.as_bytes()).is_some() {
             ObjectId::parse(base)?
-        } else if let Some((_, id)) = self.refs().dwim(base)? {
+        } else if let Some(id) = self.refs.dwim(base)?.and_then(|r| r.leaf().oid()) {
             id
         } else if base.len() >= 4 && base.bytes().all(|c| c.is_ascii_hexdigit()) {
             self.resolve_prefix(base)?.ok_or_else(|| invalid(spec, "unknown revision"))?

@@ -1,0 +1,269 @@
+//! The files reference store, read side: loose refs (one file per ref under the
+//! git dir) over `packed-refs`, as git's `refs/files-backend.c` layers a loose
+//! store over `refs/packed-backend.c`. A linked worktree sends per-worktree
+//! names (`HEAD`, `refs/bisect/`, `refs/worktree/`, `refs/rewritten/`, pseudo
+//! refs) to its own git dir and everything else to the common dir, and honours
+//! the `main-worktree/` and `worktrees/<id>/` prefixes (see [`name::location`]).
+//!
+//! `packed-refs` is read into a shared snapshot that is reused until the file's
+//! stat changes, so a change made by another process is seen on the next call
+//! and readers never block each other. Listing merge-joins the sorted loose
+//! names with the packed records, loose winning.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::core::error::{Error, Result};
+use crate::core::oid::ObjectId;
+use crate::core::refs::name::{self, Location};
+use crate::core::refs::packed::{self, StatKey};
+use crate::core::refs::{Ref, Storage, Value, MAX_SYMREF_DEPTH};
+
+/// Where loose refs and `packed-refs` live.
+pub struct Store {
+    git_dir: PathBuf,
+    common_dir: PathBuf,
+    /// The last `packed-refs` snapshot and the stat it was read with.
+    packed: Mutex<Option<(Option<StatKey>, Option<Arc<packed::Buffer>>)>>,
+}
+
+/// A loose ref read from disk.
+enum Loose {
+    Missing,
+    Found(Value),
+}
+
+fn corrupt(name: &str, path: &Path, reason: impl Into<String>) -> Error {
+    Error::CorruptRef { name: Some(name.to_string()), path: Some(path.to_path_buf()), reason: reason.into() }
+}
+
+impl Store {
+    /// The refs of a repository whose git dir and common dir are given (equal unless a linked worktree).
+    pub fn new(git_dir: &Path, common_dir: &Path) -> Store {
+        Store { git_dir: git_dir.to_path_buf(), common_dir: common_dir.to_path_buf(), packed: Mutex::new(None) }
+    }
+
+    /// The file a loose ref `name` is stored in.
+    pub fn loose_path(&self, name: &str) -> PathBuf {
+        match name::location(name) {
+            Location::Current(n) => self.git_dir.join(n),
+            Location::Shared(n) => self.common_dir.join(n),
+            Location::Main(n) => self.common_dir.join(n),
+            Location::Other { id, name: n } => self.common_dir.join("worktrees").join(id).join(n),
+        }
+    }
+
+    /// The current `packed-refs` snapshot (None if there is no file).
+    pub fn packed(&self) -> Result<Option<Arc<packed::Buffer>>> {
+        let path = self.common_dir.join("packed-refs");
+        let key = packed::stat_key(&path);
+        let mut g = self.packed.lock();
+        if let Some((k, buf)) = g.as_ref() {
+            if *k == key {
+                return Ok(buf.clone());
+            }
+        }
+        let buf = packed::Buffer::open(&path)?.map(Arc::new);
+        // Key the snapshot by the stat of the file it was read from when known.
+        let k = buf.as_ref().and_then(|b| b.stat()).or(key);
+        *g = Some((k, buf.clone()));
+        Ok(buf)
+    }
+
+    fn read_loose(&self, name: &str) -> Result<Loose> {
+        if name.is_empty() || name.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+            return Ok(Loose::Missing);
+        }
+        let path = self.loose_path(name);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(20) => return Ok(Loose::Missing),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if meta.file_type().is_symlink() {
+            // git's legacy symlink refs (`HEAD -> refs/heads/main`) are symbolic refs;
+            // a link that leaves the repository is refused, never followed.
+            let target = std::fs::read_link(&path).map_err(|e| Error::io(&path, e))?;
+            let t = target.to_string_lossy();
+            if !target.is_absolute() && t.starts_with("refs/") && !t.split('/').any(|c| c == "..") {
+                return Ok(Loose::Found(Value::Symbolic(t.into_owned())));
+            }
+            return Err(corrupt(name, &path, format!("symbolic link to {} is outside the repository's refs", target.display())));
+        }
+        if meta.is_dir() {
+            return Ok(Loose::Missing);
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        parse_loose(&bytes).map(Loose::Found).map_err(|r| corrupt(name, &path, r))
+    }
+
+    /// Read `name` itself (not following it): its value and storage, or None.
+    pub fn read(&self, name: &str) -> Result<Option<(Value, Storage, Option<ObjectId>)>> {
+        let packed = if name.starts_with("refs/") && matches!(name::location(name), Location::Shared(_)) {
+            self.packed()?
+        } else {
+            None
+        };
+        let packed_rec = match &packed {
+            Some(p) => p.find(name)?.map(|r| (r.oid, r.peeled)),
+            None => None,
+        };
+        match self.read_loose(name)? {
+            Loose::Found(v) => {
+                let storage = if packed_rec.is_some() { Storage::LoosePacked } else { Storage::Loose };
+                Ok(Some((v, storage, None)))
+            }
+            Loose::Missing => Ok(packed_rec.map(|(oid, peeled)| (Value::Oid(oid), Storage::Packed, peeled))),
+        }
+    }
+
+    /// The ref `name` with its whole symbolic chain, or None if `name` does not exist.
+    /// A chain ending at a missing ref ends in an unborn `Direct` with storage `New`.
+    pub fn get(&self, name: &str) -> Result<Option<Ref>> {
+        let Some(first) = self.read(name)? else { return Ok(None) };
+        self.build(name, first, 0).map(Some)
+    }
+
+    fn build(&self, name: &str, (value, storage, peeled): (Value, Storage, Option<ObjectId>), depth: usize) -> Result<Ref> {
+        match value {
+            Value::Oid(oid) => Ok(Ref::Direct { name: name.to_string(), oid: Some(oid), peeled, storage }),
+            Value::Symbolic(target) => {
+                if depth >= MAX_SYMREF_DEPTH {
+                    return Err(Error::SymrefCycle { name: name.to_string() });
+                }
+                let next = match self.read(&target)? {
+                    Some(v) => self.build(&target, v, depth + 1).map_err(|e| match e {
+                        Error::SymrefCycle { .. } => Error::SymrefCycle { name: name.to_string() },
+                        e => e,
+                    })?,
+                    None => Ref::Direct { name: target.clone(), oid: None, peeled: None, storage: Storage::New },
+                };
+                Ok(Ref::Symbolic { name: name.to_string(), target: Box::new(next), storage })
+            }
+        }
+    }
+
+    /// Follow `name` to its direct ref: `ERR_REF_NOT_FOUND` if it (or the end of its chain) does not exist.
+    pub fn resolve(&self, name: &str) -> Result<Ref> {
+        let r = self.get(name)?.ok_or_else(|| Error::RefNotFound { name: name.to_string() })?;
+        let leaf = r.leaf().clone();
+        match leaf {
+            Ref::Direct { oid: Some(_), .. } => Ok(leaf),
+            _ => Err(Error::RefNotFound { name: leaf.name().to_string() }),
+        }
+    }
+
+    /// git's DWIM: the first existing ref among `x`, `refs/x`, `refs/tags/x`,
+    /// `refs/heads/x`, `refs/remotes/x`, `refs/remotes/x/HEAD`.
+    pub fn dwim(&self, short: &str) -> Result<Option<Ref>> {
+        for c in name::dwim_candidates(short) {
+            // A name outside refs/ is only a candidate as a root ref (HEAD, FETCH_HEAD, ...).
+            if !c.starts_with("refs/") && !name::is_per_worktree(&c) {
+                continue;
+            }
+            if let Some(r) = self.get(&c)? {
+                if r.leaf().oid().is_some() {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Loose ref names under `refs/` in `dir`, sorted.
+    fn loose_names(&self, dir: &Path, prefix: &str, per_worktree: bool, out: &mut Vec<String>) {
+        fn walk(base: &Path, rel: &str, out: &mut Vec<String>) {
+            let Ok(rd) = std::fs::read_dir(base.join(rel)) else { return };
+            for e in rd.flatten() {
+                let Some(n) = e.file_name().to_str().map(str::to_string) else { continue };
+                let full = format!("{rel}/{n}");
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_dir() {
+                    walk(base, &full, out);
+                } else if !n.ends_with(".lock") && name::check(&full, name::Check::default()).is_ok() {
+                    out.push(full);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(dir, "refs", &mut found);
+        out.extend(
+            found
+                .into_iter()
+                .filter(|n| n.starts_with(prefix) && name::is_per_worktree(n) == per_worktree),
+        );
+    }
+
+    /// Every ref under `prefix` (all of `refs/` when empty), sorted by name,
+    /// loose over packed, per-worktree and common merged. Symbolic refs keep their chain.
+    pub fn list(&self, prefix: &str) -> Result<Vec<Ref>> {
+        let mut loose = Vec::new();
+        self.loose_names(&self.common_dir, prefix, false, &mut loose);
+        self.loose_names(&self.git_dir, prefix, true, &mut loose);
+        loose.sort();
+        loose.dedup();
+        let packed = self.packed()?;
+        let mut out = Vec::new();
+        let mut records = match &packed {
+            Some(p) => Some(p.iter_prefix(prefix)),
+            None => None,
+        }
+        .into_iter()
+        .flatten()
+        .peekable();
+        let mut li = loose.into_iter().peekable();
+        loop {
+            let take_loose = match (li.peek(), records.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(l), Some(Ok(r))) => l.as_str() <= r.name,
+                (Some(_), Some(Err(_))) => false,
+            };
+            if take_loose {
+                let n = li.next().expect("peeked");
+                let shadowed = matches!(records.peek(), Some(Ok(r)) if r.name == n);
+                if shadowed {
+                    records.next();
+                }
+                // A loose file can vanish between listing and reading (a concurrent delete): skip it.
+                if let Some(r) = self.get(&n)? {
+                    out.push(r);
+                }
+            } else {
+                let r = records.next().expect("peeked")?;
+                if !r.name.starts_with(prefix) {
+                    continue;
+                }
+                out.push(Ref::Direct { name: r.name.to_string(), oid: Some(r.oid), peeled: r.peeled, storage: Storage::Packed });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Parse a loose ref file: 40 hex (then optional whitespace), or `ref: <name>`.
+pub fn parse_loose(bytes: &[u8]) -> std::result::Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
+    if let Some(rest) = text.strip_prefix("ref:") {
+        let target = rest.trim();
+        if target.is_empty() {
+            return Err("symbolic ref with no target".into());
+        }
+        if name::check(target, name::Check { allow_onelevel: true, refspec_pattern: false }).is_err() {
+            return Err(format!("symbolic ref to an invalid name {target:?}"));
+        }
+        return Ok(Value::Symbolic(target.to_string()));
+    }
+    if text.is_empty() {
+        return Err("empty ref file".into());
+    }
+    let hex = text.get(..40).ok_or("not an object id")?;
+    let rest = &text[40..];
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return Err("trailing garbage after the object id".into());
+    }
+    ObjectId::from_hex(hex.as_bytes()).map(Value::Oid).ok_or_else(|| "not an object id".into())
+}

@@ -57,6 +57,29 @@ export declare class Commit {
   getParentsSync(): Commit[]
 }
 
+/** The references of a repository: loose and packed refs as git stores them. */
+export declare class RefDatabase {
+  /** The ref with this exact full name (`refs/heads/main`, `HEAD`), or null. */
+  get(name: string): Promise<Ref | null>
+  /** The ref with this exact full name, or null, synchronously. */
+  getSync(name: string): Ref | null
+  /** Follow the chain to a direct ref (`ERR_REF_NOT_FOUND`, `ERR_SYMREF_CYCLE`). */
+  resolve(name: string): Promise<DirectRef>
+  /** Follow the chain to a direct ref, synchronously. */
+  resolveSync(name: string): DirectRef
+  /**
+   * git's DWIM: the first of `x`, `refs/x`, `refs/tags/x`, `refs/heads/x`,
+   * `refs/remotes/x`, `refs/remotes/x/HEAD` that exists, or null.
+   */
+  dwim(short: string): Promise<Ref | null>
+  /** DWIM, synchronously. */
+  dwimSync(short: string): Ref | null
+  /** Every ref under `prefix` (default `refs/`), sorted by name; loose overrides packed. */
+  list(prefix?: string | undefined | null): Promise<Ref[]>
+  /** Every ref under `prefix`, synchronously. */
+  listSync(prefix?: string | undefined | null): Ref[]
+}
+
 /** A git repository opened in-process. */
 export declare class Repository {
   /** Open the repository at `path`: a work tree, its `.git`, or a bare repository. */
@@ -75,6 +98,8 @@ export declare class Repository {
   get workdir(): string | null
   /** True for a bare repository. */
   get isBare(): boolean
+  /** The reference database. */
+  get refs(): RefDatabase
   /** Read any object. */
   readObject(oid: string): Promise<GitObject>
   /** Read any object, synchronously. */

@@ -37,3 +37,10 @@ export interface OpenOptions {
   maxCacheBytes?: number
   onOverfull?: 'log' | 'error' | ((stats: RepoStats) => void)
 }
+
+export type RefStorage = 'loose' | 'packed' | 'loose-packed' | 'new' | 'memory' | 'reftable'
+/** A ref holding an object id (`oid` is null for an unborn branch). `peeled` is the fully peeled id of an annotated tag, when known. */
+export interface DirectRef { kind: 'direct'; name: string; oid: string | null; peeled: string | null; storage: RefStorage }
+/** A ref naming another ref; `target` is the next link of the chain, kept whole. */
+export interface SymbolicRef { kind: 'symbolic'; name: string; target: Ref; storage: RefStorage }
+export type Ref = DirectRef | SymbolicRef

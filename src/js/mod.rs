@@ -5,5 +5,6 @@ mod error;
 mod identity_map;
 mod objects;
 mod pool;
+mod refs;
 mod repository;
 mod util;

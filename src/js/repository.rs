@@ -34,6 +34,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// `ERR_CLOSED` once `close()` was called.
+    pub fn check_open(&self) -> std::result::Result<(), CoreError> {
+        shared_open(self)
+    }
+
     fn load(&self, oid: &ObjectId) -> std::result::Result<Arc<Object>, CoreError> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(CoreError::Closed);
@@ -572,6 +577,12 @@ impl Repository {
     #[napi(getter)]
     pub fn is_bare(&self) -> bool {
         self.state.shared.repo.layout.is_bare
+    }
+
+    /// The reference database.
+    #[napi(getter)]
+    pub fn refs(&self) -> crate::js::refs::RefDatabase {
+        crate::js::refs::RefDatabase { state: self.state.clone() }
     }
 
     /// Read any object.

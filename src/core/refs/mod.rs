@@ -3,8 +3,10 @@
 //! packed, per-worktree routing, symref chains to depth 5, DWIM, listing).
 
 pub mod files;
+pub mod lock;
 pub mod name;
 pub mod packed;
+pub mod reflog;
 
 use crate::core::oid::ObjectId;
 

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.Blob = nativeBinding.Blob
 module.exports.Commit = nativeBinding.Commit
 module.exports.RefDatabase = nativeBinding.RefDatabase
+module.exports.RefTransaction = nativeBinding.RefTransaction
 module.exports.Repository = nativeBinding.Repository
 module.exports.Tag = nativeBinding.Tag
 module.exports.Tree = nativeBinding.Tree

@@ -78,6 +78,40 @@ export declare class RefDatabase {
   list(prefix?: string | undefined | null): Promise<Ref[]>
   /** Every ref under `prefix`, synchronously. */
   listSync(prefix?: string | undefined | null): Ref[]
+  /** Start a transaction: queue edits, then `commit()` them all or none. */
+  transaction(): RefTransaction
+  /** Point `name` at `oid` (following a symbolic ref, as `git update-ref` does). */
+  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): Promise<void>
+  /** `update`, synchronously. */
+  updateSync(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): void
+  /** Delete `name` (from `packed-refs` too). */
+  delete(name: string, options?: { expectedOld?: string; message?: string }): Promise<void>
+  /** `delete`, synchronously. */
+  deleteSync(name: string, options?: { expectedOld?: string; message?: string }): void
+  /** Make `name` a symbolic ref to `target`. */
+  setSymbolic(name: string, target: string, options?: { message?: string }): Promise<void>
+  /** `setSymbolic`, synchronously. */
+  setSymbolicSync(name: string, target: string, options?: { message?: string }): void
+}
+
+/** Edits queued for one all-or-nothing commit. */
+export declare class RefTransaction {
+  /** Create `name` at `oid`; the commit fails with `ERR_REF_EXISTS` if it exists. */
+  create(name: string, oid: string, options?: { message?: string }): this
+  /** Point `name` at `oid`; `expectedOld: null` means it must not exist. */
+  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): this
+  /** Delete `name`. */
+  delete(name: string, options?: { expectedOld?: string; message?: string }): this
+  /** Only check that `name` holds `expectedOld` (null: does not exist). */
+  verify(name: string, expectedOld: string | null): this
+  /** Make `name` a symbolic ref to `target`. */
+  setSymbolic(name: string, target: string, options?: { message?: string }): this
+  /** Commit every edit, or none. */
+  commit(): Promise<void>
+  /** Commit every edit, or none, synchronously. */
+  commitSync(): void
+  /** Drop the queued edits; nothing is written. */
+  abort(): void
 }
 
 /** A git repository opened in-process. */

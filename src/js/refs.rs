@@ -9,6 +9,9 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::error::Error as CoreError;
+use crate::core::object::Signature;
+use crate::core::oid::ObjectId;
+use crate::core::refs::transaction::{self, Change, Edit, Expect};
 use crate::core::refs::{name, Ref};
 use crate::js::error;
 use crate::js::repository::RepoState;
@@ -158,5 +161,254 @@ impl RefDatabase {
     pub fn list_sync(&self, env: Env, prefix: Option<String>) -> Result<JsRaw> {
         let prefix = prefix.unwrap_or_else(|| "refs/".into());
         self.sync(env.raw(), |r| r.refs.list(&prefix), |env, v: &Vec<Ref>| refs_list(env, v))
+    }
+}
+
+/// A property of an options object: absent/undefined, null, or a string.
+enum Prop {
+    Missing,
+    Null,
+    Str(String),
+}
+
+fn prop(env: sys::napi_env, obj: &Option<JsRaw>, key: &'static str) -> Result<Prop> {
+    let Some(obj) = obj else { return Ok(Prop::Missing) };
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: obj is a live value of this env passed by the caller; key is NUL-terminated.
+    unsafe {
+        sys::napi_typeof(env, obj.0, &mut t);
+        if t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null {
+            return Ok(Prop::Missing);
+        }
+        let mut v = std::ptr::null_mut();
+        sys::napi_get_named_property(env, obj.0, key.as_ptr().cast(), &mut v);
+        sys::napi_typeof(env, v, &mut t);
+        match t {
+            sys::ValueType::napi_undefined => Ok(Prop::Missing),
+            sys::ValueType::napi_null => Ok(Prop::Null),
+            _ => String::from_napi_value(env, v).map(Prop::Str),
+        }
+    }
+}
+
+fn parse_oid_arg(env: sys::napi_env, s: &str) -> Result<ObjectId> {
+    ObjectId::parse(s).map_err(|e| error::throw(env, &e))
+}
+
+/// `expectedOld`: absent → any value, null → must not exist, an id → must match.
+fn expect_from(env: sys::napi_env, options: &Option<JsRaw>, absent: Expect) -> Result<Expect> {
+    Ok(match prop(env, options, "expectedOld\0")? {
+        Prop::Missing => absent,
+        Prop::Null => Expect::MustNotExist { create: false },
+        Prop::Str(s) => Expect::MustMatch(parse_oid_arg(env, &s)?),
+    })
+}
+
+fn message_from(env: sys::napi_env, options: &Option<JsRaw>) -> Result<Option<String>> {
+    Ok(match prop(env, options, "message\0")? {
+        Prop::Str(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Who reflog entries name: GIT_COMMITTER_NAME/EMAIL/DATE, else `user.name` /
+/// `user.email` from the repository's config, at the current time.
+fn committer(repo: &crate::core::repo::Repository) -> Signature {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let cfg = |k: &str| repo.config.get("user", k).flatten().map(str::to_string);
+    let name = env("GIT_COMMITTER_NAME").or_else(|| cfg("name")).unwrap_or_else(|| "ferrogit".into());
+    let email = env("GIT_COMMITTER_EMAIL").or_else(|| cfg("email")).unwrap_or_else(|| "ferrogit@localhost".into());
+    let (seconds, offset) = env("GIT_COMMITTER_DATE")
+        .and_then(|d| Signature::parse(format!("x <x> {d}").as_bytes()))
+        .map(|s| (s.seconds, s.offset))
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            (now, 0)
+        });
+    Signature { name, email, seconds, offset }
+}
+
+fn run_transaction(repo: &crate::core::repo::Repository, edits: Vec<Edit>) -> std::result::Result<(), CoreError> {
+    let ctx = transaction::Context {
+        store: &repo.refs,
+        odb: &repo.odb,
+        config: &repo.config,
+        is_bare: repo.layout.is_bare,
+        committer: committer(repo),
+    };
+    transaction::commit(&ctx, edits)
+}
+
+fn undefined(env: sys::napi_env, _: &()) -> sys::napi_value {
+    let mut v = std::ptr::null_mut();
+    // SAFETY: env is the live env of this JS thread.
+    unsafe { sys::napi_get_undefined(env, &mut v) };
+    v
+}
+
+#[napi]
+impl RefDatabase {
+    /// Start a transaction: queue edits, then `commit()` them all or none.
+    #[napi]
+    pub fn transaction(&self) -> RefTransaction {
+        RefTransaction { state: self.state.clone(), edits: Vec::new(), done: false }
+    }
+
+    /// Point `name` at `oid` (following a symbolic ref, as `git update-ref` does).
+    #[napi(ts_args_type = "name: string, oid: string, options?: { expectedOld?: string | null; message?: string }", ts_return_type = "Promise<void>")]
+    pub fn update(&self, env: Env, name: String, oid: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let edit = update_edit(env.raw(), name, &oid, &options)?;
+        Ok(self.promise(env.raw(), move |r| run_transaction(r, vec![edit]), undefined))
+    }
+
+    /// `update`, synchronously.
+    #[napi(ts_args_type = "name: string, oid: string, options?: { expectedOld?: string | null; message?: string }")]
+    pub fn update_sync(&self, env: Env, name: String, oid: String, options: Option<JsRaw>) -> Result<()> {
+        let edit = update_edit(env.raw(), name, &oid, &options)?;
+        self.sync(env.raw(), |r| run_transaction(r, vec![edit]), undefined).map(|_| ())
+    }
+
+    /// Delete `name` (from `packed-refs` too).
+    #[napi(ts_args_type = "name: string, options?: { expectedOld?: string; message?: string }", ts_return_type = "Promise<void>")]
+    pub fn delete(&self, env: Env, name: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let edit = delete_edit(env.raw(), name, &options)?;
+        Ok(self.promise(env.raw(), move |r| run_transaction(r, vec![edit]), undefined))
+    }
+
+    /// `delete`, synchronously.
+    #[napi(ts_args_type = "name: string, options?: { expectedOld?: string; message?: string }")]
+    pub fn delete_sync(&self, env: Env, name: String, options: Option<JsRaw>) -> Result<()> {
+        let edit = delete_edit(env.raw(), name, &options)?;
+        self.sync(env.raw(), |r| run_transaction(r, vec![edit]), undefined).map(|_| ())
+    }
+
+    /// Make `name` a symbolic ref to `target`.
+    #[napi(ts_args_type = "name: string, target: string, options?: { message?: string }", ts_return_type = "Promise<void>")]
+    pub fn set_symbolic(&self, env: Env, name: String, target: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let message = message_from(env.raw(), &options)?;
+        let edit = Edit { name, change: Change::Symbolic(target), expect: Expect::Any, message };
+        Ok(self.promise(env.raw(), move |r| run_transaction(r, vec![edit]), undefined))
+    }
+
+    /// `setSymbolic`, synchronously.
+    #[napi(ts_args_type = "name: string, target: string, options?: { message?: string }")]
+    pub fn set_symbolic_sync(&self, env: Env, name: String, target: String, options: Option<JsRaw>) -> Result<()> {
+        let message = message_from(env.raw(), &options)?;
+        let edit = Edit { name, change: Change::Symbolic(target), expect: Expect::Any, message };
+        self.sync(env.raw(), |r| run_transaction(r, vec![edit]), undefined).map(|_| ())
+    }
+}
+
+fn update_edit(env: sys::napi_env, name: String, oid: &str, options: &Option<JsRaw>) -> Result<Edit> {
+    Ok(Edit {
+        change: Change::Update(parse_oid_arg(env, oid)?),
+        expect: expect_from(env, options, Expect::Any)?,
+        message: message_from(env, options)?,
+        name,
+    })
+}
+
+fn delete_edit(env: sys::napi_env, name: String, options: &Option<JsRaw>) -> Result<Edit> {
+    Ok(Edit { change: Change::Delete, expect: expect_from(env, options, Expect::Any)?, message: message_from(env, options)?, name })
+}
+
+/// Edits queued for one all-or-nothing commit.
+#[napi]
+pub struct RefTransaction {
+    state: Rc<RepoState>,
+    edits: Vec<Edit>,
+    /// Committed or aborted: no more edits.
+    done: bool,
+}
+
+impl RefTransaction {
+    fn push(&mut self, env: sys::napi_env, edit: Edit) -> Result<()> {
+        if self.done {
+            return Err(error::throw(env, &CoreError::Internal { message: "the transaction was already committed or aborted".into() }));
+        }
+        self.edits.push(edit);
+        Ok(())
+    }
+}
+
+#[napi]
+impl RefTransaction {
+    /// Create `name` at `oid`; the commit fails with `ERR_REF_EXISTS` if it exists.
+    #[napi(ts_args_type = "name: string, oid: string, options?: { message?: string }", ts_return_type = "this")]
+    pub fn create<'a>(&mut self, env: Env, this: This<'a>, name: String, oid: String, options: Option<JsRaw>) -> Result<This<'a>> {
+        let e = env.raw();
+        let edit = Edit { change: Change::Update(parse_oid_arg(e, &oid)?), expect: Expect::MustNotExist { create: true }, message: message_from(e, &options)?, name };
+        self.push(e, edit)?;
+        Ok(this)
+    }
+
+    /// Point `name` at `oid`; `expectedOld: null` means it must not exist.
+    #[napi(ts_args_type = "name: string, oid: string, options?: { expectedOld?: string | null; message?: string }", ts_return_type = "this")]
+    pub fn update<'a>(&mut self, env: Env, this: This<'a>, name: String, oid: String, options: Option<JsRaw>) -> Result<This<'a>> {
+        let edit = update_edit(env.raw(), name, &oid, &options)?;
+        self.push(env.raw(), edit)?;
+        Ok(this)
+    }
+
+    /// Delete `name`.
+    #[napi(ts_args_type = "name: string, options?: { expectedOld?: string; message?: string }", ts_return_type = "this")]
+    pub fn delete<'a>(&mut self, env: Env, this: This<'a>, name: String, options: Option<JsRaw>) -> Result<This<'a>> {
+        let edit = delete_edit(env.raw(), name, &options)?;
+        self.push(env.raw(), edit)?;
+        Ok(this)
+    }
+
+    /// Only check that `name` holds `expectedOld` (null: does not exist).
+    #[napi(ts_args_type = "name: string, expectedOld: string | null", ts_return_type = "this")]
+    pub fn verify<'a>(&mut self, env: Env, this: This<'a>, name: String, expected_old: Option<String>) -> Result<This<'a>> {
+        let e = env.raw();
+        let expect = match expected_old {
+            Some(s) => Expect::MustMatch(parse_oid_arg(e, &s)?),
+            None => Expect::MustNotExist { create: false },
+        };
+        self.push(e, Edit { name, change: Change::Verify, expect, message: None })?;
+        Ok(this)
+    }
+
+    /// Make `name` a symbolic ref to `target`.
+    #[napi(ts_args_type = "name: string, target: string, options?: { message?: string }", ts_return_type = "this")]
+    pub fn set_symbolic<'a>(&mut self, env: Env, this: This<'a>, name: String, target: String, options: Option<JsRaw>) -> Result<This<'a>> {
+        let e = env.raw();
+        let edit = Edit { name, change: Change::Symbolic(target), expect: Expect::Any, message: message_from(e, &options)? };
+        self.push(e, edit)?;
+        Ok(this)
+    }
+
+    /// Commit every edit, or none.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn commit(&mut self, env: Env) -> Result<JsRaw> {
+        let edits = self.take(env.raw())?;
+        let db = RefDatabase { state: self.state.clone() };
+        Ok(db.promise(env.raw(), move |r| run_transaction(r, edits), undefined))
+    }
+
+    /// Commit every edit, or none, synchronously.
+    #[napi]
+    pub fn commit_sync(&mut self, env: Env) -> Result<()> {
+        let edits = self.take(env.raw())?;
+        let db = RefDatabase { state: self.state.clone() };
+        db.sync(env.raw(), |r| run_transaction(r, edits), undefined).map(|_| ())
+    }
+
+    /// Drop the queued edits; nothing is written.
+    #[napi]
+    pub fn abort(&mut self) {
+        self.edits.clear();
+        self.done = true;
+    }
+}
+
+impl RefTransaction {
+    fn take(&mut self, env: sys::napi_env) -> Result<Vec<Edit>> {
+        if self.done {
+            return Err(error::throw(env, &CoreError::Internal { message: "the transaction was already committed or aborted".into() }));
+        }
+        self.done = true;
+        Ok(std::mem::take(&mut self.edits))
     }
 }

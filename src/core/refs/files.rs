@@ -55,6 +55,25 @@ impl Store {
         }
     }
 
+    /// The reflog file of `name` (`logs/<name>` beside the ref's own directory).
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        match name::location(name) {
+            Location::Current(n) => self.git_dir.join("logs").join(n),
+            Location::Shared(n) | Location::Main(n) => self.common_dir.join("logs").join(n),
+            Location::Other { id, name: n } => self.common_dir.join("worktrees").join(id).join("logs").join(n),
+        }
+    }
+
+    /// `packed-refs` (always in the common dir).
+    pub fn packed_path(&self) -> PathBuf {
+        self.common_dir.join("packed-refs")
+    }
+
+    /// True if `name` can live in `packed-refs` (shared refs under `refs/`).
+    pub fn packable(name: &str) -> bool {
+        name.starts_with("refs/") && matches!(name::location(name), Location::Shared(_))
+    }
+
     /// The current `packed-refs` snapshot (None if there is no file).
     pub fn packed(&self) -> Result<Option<Arc<packed::Buffer>>> {
         let path = self.common_dir.join("packed-refs");
@@ -101,7 +120,7 @@ impl Store {
 
     /// Read `name` itself (not following it): its value and storage, or None.
     pub fn read(&self, name: &str) -> Result<Option<(Value, Storage, Option<ObjectId>)>> {
-        let packed = if name.starts_with("refs/") && matches!(name::location(name), Location::Shared(_)) {
+        let packed = if Store::packable(name) {
             self.packed()?
         } else {
             None

@@ -5,8 +5,10 @@
 pub mod files;
 pub mod lock;
 pub mod name;
+pub mod pack;
 pub mod packed;
 pub mod reflog;
+pub mod transaction;
 
 use crate::core::oid::ObjectId;
 

@@ -1,0 +1,301 @@
+//! All-or-nothing reference transactions on the files store, as git's
+//! `refs/files-backend.c` (`files_transaction_prepare` / `_finish`):
+//!
+//! 1. every name is checked (check-ref-format) and symbolic refs are followed
+//!    to the ref an update really moves (git's default "deref" mode);
+//! 2. `a/b` against `a` is refused against existing refs and inside the
+//!    transaction (`ERR_REF_NAME_CONFLICT`);
+//! 3. a `<name>.lock` is created with O_EXCL for every touched ref, in sorted
+//!    order, plus `packed-refs.lock` when a delete touches a packed ref
+//!    (`ERR_REF_LOCKED` if one is held);
+//! 4. under the locks every expected old value is checked against what is on
+//!    disk now (`ERR_REF_CONFLICT`, `ERR_REF_EXISTS` for create);
+//! 5. only then anything is written: new values and reflog entries under each
+//!    lock, renamed into place; deletes rewrite `packed-refs` and remove loose
+//!    files and their reflogs. Any failure before step 5 releases every lock and
+//!    leaves every ref as it was.
+
+use std::collections::BTreeMap;
+
+use crate::core::config::Config;
+use crate::core::error::{Error, Result};
+use crate::core::object::Signature;
+use crate::core::odb::ObjectStore;
+use crate::core::oid::ObjectId;
+use crate::core::refs::files::Store;
+use crate::core::refs::lock::{self, Lock};
+use crate::core::refs::{name, packed, reflog, Value, MAX_SYMREF_DEPTH};
+
+/// What the ref must hold before the edit (gitoxide's `PreviousValue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever it holds.
+    Any,
+    /// It must exist (any value).
+    MustExist,
+    /// It must not exist; `create` reports a failure as `ERR_REF_EXISTS`.
+    MustNotExist { create: bool },
+    /// It must hold exactly this id.
+    MustMatch(ObjectId),
+}
+
+/// The change an edit makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Point the ref at an object (following a symbolic ref to the ref it names).
+    Update(ObjectId),
+    /// Make the ref symbolic, naming another ref (never followed).
+    Symbolic(String),
+    /// Remove the ref (following a symbolic ref, as git does without --no-deref).
+    Delete,
+    /// Only check `expect`.
+    Verify,
+}
+
+/// One edit of a transaction.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub name: String,
+    pub change: Change,
+    pub expect: Expect,
+    pub message: Option<String>,
+}
+
+/// Data the commit needs.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub odb: &'a dyn ObjectStore,
+    pub config: &'a Config,
+    pub is_bare: bool,
+    /// Who the reflog says made the change.
+    pub committer: Signature,
+}
+
+/// An edit resolved to the ref it really touches.
+struct Planned {
+    edit: Edit,
+    /// The ref written (the end of the symbolic chain for updates/deletes).
+    target: String,
+    /// Symbolic refs traversed on the way (their reflogs get the entry too, like HEAD).
+    via: Vec<String>,
+}
+
+fn current(store: &Store, n: &str) -> Result<Option<Value>> {
+    Ok(store.read(n)?.map(|(v, _, _)| v))
+}
+
+/// Follow symbolic refs from `n` to the ref an update would write.
+fn deref(store: &Store, n: &str) -> Result<(String, Vec<String>)> {
+    let mut cur = n.to_string();
+    let mut via = Vec::new();
+    for _ in 0..=MAX_SYMREF_DEPTH {
+        match current(store, &cur)? {
+            Some(Value::Symbolic(t)) => {
+                via.push(cur);
+                cur = t;
+            }
+            _ => return Ok((cur, via)),
+        }
+    }
+    Err(Error::SymrefCycle { name: n.to_string() })
+}
+
+/// The id a ref holds, for expectation checks and reflogs (symbolic → None).
+fn oid_of(v: &Option<Value>) -> Option<ObjectId> {
+    match v {
+        Some(Value::Oid(o)) => Some(*o),
+        _ => None,
+    }
+}
+
+fn check_expect(n: &str, expect: Expect, now: &Option<Value>) -> Result<()> {
+    let conflict = |reason: String| Err(Error::RefConflict { name: n.to_string(), reason });
+    match (expect, now) {
+        (Expect::Any, _) => Ok(()),
+        (Expect::MustExist, Some(_)) => Ok(()),
+        (Expect::MustExist, None) => conflict("it does not exist".into()),
+        (Expect::MustNotExist { .. }, None) => Ok(()),
+        (Expect::MustNotExist { create: true }, Some(_)) => Err(Error::RefExists { name: n.to_string() }),
+        (Expect::MustNotExist { create: false }, Some(_)) => conflict("it exists".into()),
+        (Expect::MustMatch(want), Some(Value::Oid(have))) if *have == want => Ok(()),
+        (Expect::MustMatch(want), Some(Value::Oid(have))) => conflict(format!("expected {want}, found {have}")),
+        (Expect::MustMatch(want), Some(Value::Symbolic(t))) => conflict(format!("expected {want}, found a symbolic ref to {t}")),
+        (Expect::MustMatch(want), None) => conflict(format!("expected {want}, but it does not exist")),
+    }
+}
+
+/// Refuse `a/b` against an existing `a` (or `a` against an existing `a/b/...`),
+/// ignoring refs this transaction deletes, and the same inside the transaction.
+fn check_name_conflicts(store: &Store, creating: &[&str], deleting: &[&str]) -> Result<()> {
+    for (i, n) in creating.iter().enumerate() {
+        let mut end = 0;
+        while let Some(pos) = n[end..].find('/') {
+            end += pos;
+            let parent = &n[..end];
+            end += 1;
+            if parent == "refs" || deleting.contains(&parent) {
+                continue;
+            }
+            if current(store, parent)?.is_some() {
+                return Err(Error::RefNameConflict { name: n.to_string(), other: parent.to_string() });
+            }
+        }
+        let prefix = format!("{n}/");
+        if let Some(r) = store.list(&prefix)?.into_iter().find(|r| !deleting.contains(&r.name())) {
+            return Err(Error::RefNameConflict { name: n.to_string(), other: r.name().to_string() });
+        }
+        for (j, other) in creating.iter().enumerate() {
+            if i != j && other.len() > n.len() && other.starts_with(n) && other.as_bytes()[n.len()] == b'/' {
+                return Err(Error::RefNameConflict { name: n.to_string(), other: other.to_string() });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Commit `edits` atomically.
+pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
+    // 1. Names, and the refs really touched.
+    let mut plan: Vec<Planned> = Vec::new();
+    for edit in edits {
+        name::check_for_update(&edit.name)?;
+        if let Change::Symbolic(t) = &edit.change {
+            name::check_for_update(t)?;
+        }
+        if let Change::Update(oid) = &edit.change {
+            if !ctx.odb.contains(oid) {
+                return Err(Error::ObjectNotFound { oid: *oid });
+            }
+        }
+        let (target, via) = match edit.change {
+            Change::Symbolic(_) => (edit.name.clone(), Vec::new()),
+            _ => deref(ctx.store, &edit.name)?,
+        };
+        plan.push(Planned { edit, target, via });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for p in &plan {
+        if !seen.insert(p.target.clone()) {
+            return Err(Error::RefConflict { name: p.target.clone(), reason: "more than one edit of this ref in one transaction".into() });
+        }
+    }
+    // 2. a/b against a.
+    let deleting: Vec<&str> = plan.iter().filter(|p| p.edit.change == Change::Delete).map(|p| p.target.as_str()).collect();
+    let mut creating = Vec::new();
+    for p in &plan {
+        if matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)) && current(ctx.store, &p.target)?.is_none() {
+            creating.push(p.target.as_str());
+        }
+    }
+    check_name_conflicts(ctx.store, &creating, &deleting)?;
+
+    // 3. Locks, in sorted order.
+    let timeout = lock::files_ref_lock_timeout(ctx.config);
+    let mut order: Vec<usize> = (0..plan.len()).collect();
+    order.sort_by(|&a, &b| plan[a].target.cmp(&plan[b].target));
+    let mut locks: BTreeMap<usize, Lock> = BTreeMap::new();
+    for &i in &order {
+        let t = &plan[i].target;
+        locks.insert(i, Lock::acquire_with_timeout(&ctx.store.loose_path(t), t, timeout)?);
+    }
+    let packed_deletes: Vec<usize> = {
+        let packed = ctx.store.packed()?;
+        let mut v = Vec::new();
+        for (i, p) in plan.iter().enumerate() {
+            if p.edit.change == Change::Delete && Store::packable(&p.target) {
+                if let Some(buf) = &packed {
+                    if buf.find(&p.target)?.is_some() {
+                        v.push(i);
+                    }
+                }
+            }
+        }
+        v
+    };
+    let packed_lock = if packed_deletes.is_empty() {
+        None
+    } else {
+        Some(Lock::acquire_with_timeout(&ctx.store.packed_path(), "packed-refs", lock::packed_refs_timeout(ctx.config))?)
+    };
+
+    // 4. Old values, read fresh under the locks.
+    let mut olds = Vec::with_capacity(plan.len());
+    for p in &plan {
+        let now = current(ctx.store, &p.target)?;
+        check_expect(&p.target, p.edit.expect, &now)?;
+        olds.push(now);
+    }
+
+    // 5. Write.
+    let fsync = lock::fsync_refs(ctx.config);
+    if let Some(mut pl) = packed_lock {
+        let buf = ctx.store.packed()?;
+        let mut records = Vec::new();
+        if let Some(buf) = &buf {
+            for r in buf.iter() {
+                let r = r?;
+                if !packed_deletes.iter().any(|&i| plan[i].target == r.name) {
+                    records.push((r.name.to_string(), r.oid, r.peeled));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        packed::write(&records, &mut out);
+        pl.write_all(&out)?;
+        pl.commit(fsync)?;
+    }
+    let head_target = match current(ctx.store, "HEAD")? {
+        Some(Value::Symbolic(t)) => Some(t),
+        _ => None,
+    };
+    for (i, p) in plan.iter().enumerate() {
+        let mut lk = locks.remove(&i).expect("every planned ref was locked");
+        let old = oid_of(&olds[i]);
+        match &p.edit.change {
+            Change::Verify => lk.rollback()?,
+            Change::Delete => {
+                let path = ctx.store.loose_path(&p.target);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(&path, e)),
+                }
+                let _ = std::fs::remove_file(ctx.store.log_path(&p.target));
+                lk.rollback()?;
+            }
+            Change::Update(new) => {
+                lk.write_all(format!("{}\n", new.to_hex()).as_bytes())?;
+                log(ctx, p, old, *new, head_target.as_deref(), fsync)?;
+                lk.commit(fsync)?;
+            }
+            Change::Symbolic(t) => {
+                lk.write_all(format!("ref: {t}\n").as_bytes())?;
+                lk.commit(fsync)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Append the reflog entries of an update: the ref itself, the symbolic refs it
+/// was reached through, and HEAD when HEAD names the ref (as git does).
+fn log(ctx: &Context<'_>, p: &Planned, old: Option<ObjectId>, new: ObjectId, head_target: Option<&str>, fsync: bool) -> Result<()> {
+    let entry = reflog::Entry {
+        old: old.unwrap_or(ObjectId::NULL),
+        new,
+        committer: ctx.committer.clone(),
+        message: p.edit.message.clone().unwrap_or_default(),
+    };
+    let mut names: Vec<&str> = vec![p.target.as_str()];
+    names.extend(p.via.iter().map(String::as_str));
+    if head_target == Some(p.target.as_str()) && !names.contains(&"HEAD") {
+        names.push("HEAD");
+    }
+    for n in names {
+        let path = ctx.store.log_path(n);
+        if reflog::should_log(n, ctx.config, ctx.is_bare) || reflog::log_exists(&path) {
+            reflog::append(&path, &entry, fsync)?;
+        }
+    }
+    Ok(())
+}

@@ -92,6 +92,17 @@ export declare class RefDatabase {
   setSymbolic(name: string, target: string, options?: { message?: string }): Promise<void>
   /** `setSymbolic`, synchronously. */
   setSymbolicSync(name: string, target: string, options?: { message?: string }): void
+  /** The reflog of `name`, newest first. */
+  reflog(name: string): Promise<ReflogEntry[]>
+  /** The reflog of `name`, newest first, synchronously. */
+  reflogSync(name: string): ReflogEntry[]
+  /**
+   * Pack refs into `packed-refs` as `git pack-refs` does (`all`: every ref, not
+   * just tags and already-packed ones; `prune` (default true): remove the loose files).
+   */
+  packRefs(options?: { all?: boolean; prune?: boolean }): Promise<void>
+  /** `packRefs`, synchronously. */
+  packRefsSync(options?: { all?: boolean; prune?: boolean }): void
 }
 
 /** Edits queued for one all-or-nothing commit. */

@@ -175,3 +175,52 @@ describe('ref transactions', () => {
     assert.equal(revParse(r, 'refs/heads/never'), '')
   })
 })
+
+describe('reflog, packRefs and watch', () => {
+  test('reflog() reads git-written and our entries, newest first', async () => {
+    const { r, commits, repo } = repoWithHistory()
+    git(r, 'update-ref', '-m', 'by git', 'refs/heads/main', commits[0])
+    repo.refs.updateSync('refs/heads/main', commits[1], { message: 'by ferrogit' })
+    const ours = await repo.refs.reflog('refs/heads/main')
+    const theirs = git(r, 'reflog', 'show', '--format=%H %gs', 'refs/heads/main').toString().trim().split('\n')
+    assert.deepEqual(ours.map((e) => `${e.newOid} ${e.message}`), theirs)
+    assert.equal(ours[0].oldOid, commits[0])
+    assert.equal(ours[0].committer.email, 'writer@example.com')
+    assert.deepEqual(repo.refs.reflogSync('HEAD').map((e) => e.newOid), git(r, 'reflog', 'show', '--format=%H', 'HEAD').toString().trim().split('\n'))
+    assert.deepEqual(repo.refs.reflogSync('refs/heads/no-log'), [])
+  })
+
+  test('packRefs gives the packed-refs git pack-refs gives', async () => {
+    const a = repoWithHistory()
+    // The same refs in a second repository: a clone of the first one's refs.
+    const dir = mkdtempSync(join(tmpdir(), 'ferrogit-pack-'))
+    temps.push(dir)
+    git(dir, 'clone', '-q', '--mirror', a.r, 'b.git')
+    const bGit = join(dir, 'b.git')
+    for (const n of ['refs/heads/x/y', 'refs/tags/light']) {
+      git(a.r, 'update-ref', n, a.commits[2])
+      git(bGit, 'update-ref', n, a.commits[2])
+    }
+    git(a.r, 'pack-refs', '--all')
+    const b = Repository.openSync(bGit)
+    await b.refs.packRefs({ all: true })
+    assert.equal(readFileSync(join(bGit, 'packed-refs'), 'utf8'), readFileSync(join(a.gitDir, 'packed-refs'), 'utf8'))
+    assert.ok(!existsSync(join(bGit, 'refs/heads/x/y')), 'loose files pruned')
+    git(bGit, 'fsck', '--no-progress')
+  })
+
+  test('watch() reports changes made by git and by us', async () => {
+    const { r, commits, repo } = repoWithHistory()
+    const seen = []
+    const w = repo.refs.watch((changes) => seen.push(...changes), { pollMs: 20, prefix: 'refs/heads/' })
+    git(r, 'update-ref', 'refs/heads/watched', commits[0])
+    await new Promise((res) => setTimeout(res, 150))
+    repo.refs.deleteSync('refs/heads/watched')
+    await new Promise((res) => setTimeout(res, 150))
+    w.close()
+    assert.deepEqual(seen, [
+      { name: 'refs/heads/watched', oldOid: null, newOid: commits[0] },
+      { name: 'refs/heads/watched', oldOid: commits[0], newOid: null },
+    ])
+  })
+})

@@ -44,3 +44,16 @@ export interface DirectRef { kind: 'direct'; name: string; oid: string | null; p
 /** A ref naming another ref; `target` is the next link of the chain, kept whole. */
 export interface SymbolicRef { kind: 'symbolic'; name: string; target: Ref; storage: RefStorage }
 export type Ref = DirectRef | SymbolicRef
+
+/** One reflog line: the ref moved from `oldOid` to `newOid` (all zeros for none). */
+export interface ReflogEntry { oldOid: string; newOid: string; committer: Signature; message: string }
+/** A ref that changed, seen by `watch`: `oldOid`/`newOid` are null when it did not exist. */
+export interface RefChange { name: string; oldOid: string | null; newOid: string | null }
+export interface RefWatcher { close(): void }
+export interface RefDatabase {
+  /**
+   * Call `listener` with the refs under `prefix` (default `refs/`) that changed, by any
+   * process, checking every `pollMs` (default 1000) milliseconds. `close()` stops it.
+   */
+  watch(listener: (changes: RefChange[]) => void, options?: { prefix?: string; pollMs?: number; persistent?: boolean }): RefWatcher
+}

@@ -35,7 +35,7 @@ pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi
     })
 }
 
-fn signature(env: sys::napi_env, s: &Signature) -> sys::napi_value {
+pub(crate) fn signature(env: sys::napi_env, s: &Signature) -> sys::napi_value {
     let o = util::object(env);
     util::set(env, o, "name\0", util::string(env, &s.name));
     util::set(env, o, "email\0", util::string(env, &s.email));

@@ -412,3 +412,80 @@ impl RefTransaction {
         Ok(std::mem::take(&mut self.edits))
     }
 }
+
+fn reflog_array(env: sys::napi_env, entries: &Vec<crate::core::refs::reflog::Entry>) -> sys::napi_value {
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let o = util::object(env);
+            util::set(env, o, "oldOid\0", util::string(env, &e.old.to_hex()));
+            util::set(env, o, "newOid\0", util::string(env, &e.new.to_hex()));
+            util::set(env, o, "committer\0", crate::js::objects::signature(env, &e.committer));
+            util::set(env, o, "message\0", util::string(env, &e.message));
+            o
+        })
+        .collect();
+    util::array(env, &items)
+}
+
+fn read_reflog(r: &crate::core::repo::Repository, name: &str) -> std::result::Result<Vec<crate::core::refs::reflog::Entry>, CoreError> {
+    check_full(name)?;
+    crate::core::refs::reflog::read(&r.refs.log_path(name), name)
+}
+
+fn pack(r: &crate::core::repo::Repository, all: bool, prune: bool) -> std::result::Result<(), CoreError> {
+    let opts = crate::core::refs::pack::Options { all, prune };
+    crate::core::refs::pack::pack_refs(&r.refs, &r.layout.common_dir, &r.odb, opts, &r.config)
+}
+
+fn pack_options(env: sys::napi_env, options: &Option<JsRaw>) -> Result<(bool, bool)> {
+    let flag = |key: &'static str, default: bool| -> Result<bool> {
+        let Some(obj) = options else { return Ok(default) };
+        let mut t = sys::ValueType::napi_undefined;
+        // SAFETY: obj is a live value of this env; key is NUL-terminated.
+        unsafe {
+            sys::napi_typeof(env, obj.0, &mut t);
+            if t != sys::ValueType::napi_object {
+                return Ok(default);
+            }
+            let mut v = std::ptr::null_mut();
+            sys::napi_get_named_property(env, obj.0, key.as_ptr().cast(), &mut v);
+            sys::napi_typeof(env, v, &mut t);
+            if t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null {
+                return Ok(default);
+            }
+            bool::from_napi_value(env, v)
+        }
+    };
+    Ok((flag("all\0", false)?, flag("prune\0", true)?))
+}
+
+#[napi]
+impl RefDatabase {
+    /// The reflog of `name`, newest first.
+    #[napi(ts_return_type = "Promise<ReflogEntry[]>")]
+    pub fn reflog(&self, env: Env, name: String) -> JsRaw {
+        self.promise(env.raw(), move |r| read_reflog(r, &name), reflog_array)
+    }
+
+    /// The reflog of `name`, newest first, synchronously.
+    #[napi(ts_return_type = "ReflogEntry[]")]
+    pub fn reflog_sync(&self, env: Env, name: String) -> Result<JsRaw> {
+        self.sync(env.raw(), |r| read_reflog(r, &name), reflog_array)
+    }
+
+    /// Pack refs into `packed-refs` as `git pack-refs` does (`all`: every ref, not
+    /// just tags and already-packed ones; `prune` (default true): remove the loose files).
+    #[napi(ts_args_type = "options?: { all?: boolean; prune?: boolean }", ts_return_type = "Promise<void>")]
+    pub fn pack_refs(&self, env: Env, options: Option<JsRaw>) -> Result<JsRaw> {
+        let (all, prune) = pack_options(env.raw(), &options)?;
+        Ok(self.promise(env.raw(), move |r| pack(r, all, prune), undefined))
+    }
+
+    /// `packRefs`, synchronously.
+    #[napi(ts_args_type = "options?: { all?: boolean; prune?: boolean }")]
+    pub fn pack_refs_sync(&self, env: Env, options: Option<JsRaw>) -> Result<()> {
+        let (all, prune) = pack_options(env.raw(), &options)?;
+        self.sync(env.raw(), |r| pack(r, all, prune), undefined).map(|_| ())
+    }
+}

@@ -19,7 +19,7 @@ use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
 use crate::core::refs::name::{self, Location};
 use crate::core::refs::packed::{self, StatKey};
-use crate::core::refs::{Ref, Storage, Value, MAX_SYMREF_DEPTH};
+use crate::core::refs::{Ref, Storage, Value};
 
 /// Where loose refs and `packed-refs` live.
 pub struct Store {
@@ -141,27 +141,7 @@ impl Store {
     /// The ref `name` with its whole symbolic chain, or None if `name` does not exist.
     /// A chain ending at a missing ref ends in an unborn `Direct` with storage `New`.
     pub fn get(&self, name: &str) -> Result<Option<Ref>> {
-        let Some(first) = self.read(name)? else { return Ok(None) };
-        self.build(name, first, 0).map(Some)
-    }
-
-    fn build(&self, name: &str, (value, storage, peeled): (Value, Storage, Option<ObjectId>), depth: usize) -> Result<Ref> {
-        match value {
-            Value::Oid(oid) => Ok(Ref::Direct { name: name.to_string(), oid: Some(oid), peeled, storage }),
-            Value::Symbolic(target) => {
-                if depth >= MAX_SYMREF_DEPTH {
-                    return Err(Error::SymrefCycle { name: name.to_string() });
-                }
-                let next = match self.read(&target)? {
-                    Some(v) => self.build(&target, v, depth + 1).map_err(|e| match e {
-                        Error::SymrefCycle { .. } => Error::SymrefCycle { name: name.to_string() },
-                        e => e,
-                    })?,
-                    None => Ref::Direct { name: target.clone(), oid: None, peeled: None, storage: Storage::New },
-                };
-                Ok(Ref::Symbolic { name: name.to_string(), target: Box::new(next), storage })
-            }
-        }
+        crate::core::refs::chain(&|n| self.read(n), name)
     }
 
     /// Follow `name` to its direct ref: `ERR_REF_NOT_FOUND` if it (or the end of its chain) does not exist.

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod lock;
+pub mod memory;
 pub mod name;
 pub mod pack;
 pub mod packed;
@@ -82,4 +83,48 @@ impl Ref {
             Ref::Symbolic { .. } => None,
         }
     }
+}
+
+/// A stored ref as a store reads it: its value, where it lives, and its peeled id if known.
+pub type Stored = (Value, Storage, Option<ObjectId>);
+
+/// Build the ref `name` with its whole chain from a store's `read`: symbolic
+/// links are followed to depth [`MAX_SYMREF_DEPTH`] (`ERR_SYMREF_CYCLE` beyond
+/// or on a loop); a chain ending at a missing ref ends in an unborn direct ref
+/// with storage `New`. None if `name` itself does not exist.
+pub fn chain(read: &dyn Fn(&str) -> crate::core::error::Result<Option<Stored>>, name: &str) -> crate::core::error::Result<Option<Ref>> {
+    let Some(first) = read(name)? else { return Ok(None) };
+    // Collect the links first, then build from the end (no recursion).
+    let mut links: Vec<(String, Storage, Option<ObjectId>, Option<Value>)> = Vec::new();
+    let mut cur = (name.to_string(), Some(first));
+    loop {
+        match cur.1 {
+            Some((Value::Oid(oid), storage, peeled)) => {
+                links.push((cur.0, storage, peeled, Some(Value::Oid(oid))));
+                break;
+            }
+            Some((Value::Symbolic(t), storage, _)) => {
+                if links.len() >= MAX_SYMREF_DEPTH {
+                    return Err(crate::core::error::Error::SymrefCycle { name: name.to_string() });
+                }
+                links.push((cur.0, storage, None, Some(Value::Symbolic(t.clone()))));
+                let next = read(&t)?;
+                cur = (t, next);
+            }
+            None => {
+                links.push((cur.0, Storage::New, None, None));
+                break;
+            }
+        }
+    }
+    let mut it = links.into_iter().rev();
+    let (n, storage, peeled, value) = it.next().expect("at least the first link");
+    let mut r = match value {
+        Some(Value::Oid(oid)) => Ref::Direct { name: n, oid: Some(oid), peeled, storage },
+        _ => Ref::Direct { name: n, oid: None, peeled: None, storage: Storage::New },
+    };
+    for (n, storage, _, _) in it {
+        r = Ref::Symbolic { name: n, target: Box::new(r), storage };
+    }
+    Ok(Some(r))
 }

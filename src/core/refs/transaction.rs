@@ -72,20 +72,37 @@ pub struct Context<'a> {
 }
 
 /// An edit resolved to the ref it really touches.
-struct Planned {
-    edit: Edit,
+pub struct Planned {
+    pub edit: Edit,
     /// The ref written (the end of the symbolic chain for updates/deletes).
-    target: String,
+    pub target: String,
     /// Symbolic refs traversed on the way (their reflogs get the entry too, like HEAD).
-    via: Vec<String>,
+    pub via: Vec<String>,
 }
 
-fn current(store: &Store, n: &str) -> Result<Option<Value>> {
-    Ok(store.read(n)?.map(|(v, _, _)| v))
+/// What the checks of a transaction need to see of a store (files or memory).
+pub trait View {
+    /// The value `n` holds now (not following it).
+    fn value(&self, n: &str) -> Result<Option<Value>>;
+    /// Some existing ref named `<prefix>...` that `skip` does not exclude.
+    fn first_under(&self, prefix: &str, skip: &dyn Fn(&str) -> bool) -> Result<Option<String>>;
+}
+
+impl View for Store {
+    fn value(&self, n: &str) -> Result<Option<Value>> {
+        Ok(self.read(n)?.map(|(v, _, _)| v))
+    }
+    fn first_under(&self, prefix: &str, skip: &dyn Fn(&str) -> bool) -> Result<Option<String>> {
+        Ok(self.list(prefix)?.into_iter().map(|r| r.name().to_string()).find(|n| !skip(n)))
+    }
+}
+
+fn current(store: &dyn View, n: &str) -> Result<Option<Value>> {
+    store.value(n)
 }
 
 /// Follow symbolic refs from `n` to the ref an update would write.
-fn deref(store: &Store, n: &str) -> Result<(String, Vec<String>)> {
+pub fn deref(store: &dyn View, n: &str) -> Result<(String, Vec<String>)> {
     let mut cur = n.to_string();
     let mut via = Vec::new();
     for _ in 0..=MAX_SYMREF_DEPTH {
@@ -108,7 +125,7 @@ fn oid_of(v: &Option<Value>) -> Option<ObjectId> {
     }
 }
 
-fn check_expect(n: &str, expect: Expect, now: &Option<Value>) -> Result<()> {
+pub fn check_expect(n: &str, expect: Expect, now: &Option<Value>) -> Result<()> {
     let conflict = |reason: String| Err(Error::RefConflict { name: n.to_string(), reason });
     match (expect, now) {
         (Expect::Any, _) => Ok(()),
@@ -126,7 +143,7 @@ fn check_expect(n: &str, expect: Expect, now: &Option<Value>) -> Result<()> {
 
 /// Refuse `a/b` against an existing `a` (or `a` against an existing `a/b/...`),
 /// ignoring refs this transaction deletes, and the same inside the transaction.
-fn check_name_conflicts(store: &Store, creating: &[&str], deleting: &[&str]) -> Result<()> {
+pub fn check_name_conflicts(store: &dyn View, creating: &[&str], deleting: &[&str]) -> Result<()> {
     for (i, n) in creating.iter().enumerate() {
         let mut end = 0;
         while let Some(pos) = n[end..].find('/') {
@@ -141,8 +158,8 @@ fn check_name_conflicts(store: &Store, creating: &[&str], deleting: &[&str]) -> 
             }
         }
         let prefix = format!("{n}/");
-        if let Some(r) = store.list(&prefix)?.into_iter().find(|r| !deleting.contains(&r.name())) {
-            return Err(Error::RefNameConflict { name: n.to_string(), other: r.name().to_string() });
+        if let Some(other) = store.first_under(&prefix, &|x| deleting.contains(&x))? {
+            return Err(Error::RefNameConflict { name: n.to_string(), other });
         }
         for (j, other) in creating.iter().enumerate() {
             if i != j && other.len() > n.len() && other.starts_with(n) && other.as_bytes()[n.len()] == b'/' {
@@ -153,9 +170,10 @@ fn check_name_conflicts(store: &Store, creating: &[&str], deleting: &[&str]) -> 
     Ok(())
 }
 
-/// Commit `edits` atomically.
-pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
-    // 1. Names, and the refs really touched.
+/// Steps 1 and 2, shared by every store: check names and objects, follow
+/// symbolic refs to the refs really written, refuse duplicate edits and `a/b`
+/// against `a`.
+pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<Vec<Planned>> {
     let mut plan: Vec<Planned> = Vec::new();
     for edit in edits {
         name::check_for_update(&edit.name)?;
@@ -163,13 +181,13 @@ pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
             name::check_for_update(t)?;
         }
         if let Change::Update(oid) = &edit.change {
-            if !ctx.odb.contains(oid) {
+            if !odb.contains(oid) {
                 return Err(Error::ObjectNotFound { oid: *oid });
             }
         }
         let (target, via) = match edit.change {
             Change::Symbolic(_) => (edit.name.clone(), Vec::new()),
-            _ => deref(ctx.store, &edit.name)?,
+            _ => deref(view, &edit.name)?,
         };
         plan.push(Planned { edit, target, via });
     }
@@ -179,15 +197,21 @@ pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
             return Err(Error::RefConflict { name: p.target.clone(), reason: "more than one edit of this ref in one transaction".into() });
         }
     }
-    // 2. a/b against a.
     let deleting: Vec<&str> = plan.iter().filter(|p| p.edit.change == Change::Delete).map(|p| p.target.as_str()).collect();
     let mut creating = Vec::new();
     for p in &plan {
-        if matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)) && current(ctx.store, &p.target)?.is_none() {
+        if matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)) && current(view, &p.target)?.is_none() {
             creating.push(p.target.as_str());
         }
     }
-    check_name_conflicts(ctx.store, &creating, &deleting)?;
+    check_name_conflicts(view, &creating, &deleting)?;
+    Ok(plan)
+}
+
+/// Commit `edits` atomically.
+pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
+    // 1-2. Names, the refs really touched, a/b against a.
+    let plan = plan(ctx.store, ctx.odb, edits)?;
 
     // 3. Locks, in sorted order.
     let timeout = lock::files_ref_lock_timeout(ctx.config);

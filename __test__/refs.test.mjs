@@ -121,6 +121,7 @@ describe('make-repo refs', () => {
     assert.equal(repo.refs.getSync('refs/heads/nope'), null)
     assert.throws(() => repo.refs.resolveSync('refs/heads/nope'), isCode('ERR_REF_NOT_FOUND'))
     await assert.rejects(repo.refs.resolve('refs/heads/nope'), isCode('ERR_REF_NOT_FOUND'))
+    assert.equal(repo.refs.getSync('main'), null, 'a one-level name is read, not refused')
     for (const bad of ['refs/heads/a..b', 'refs/heads/x.lock', 'refs/heads/a@{1}', 'refs/heads/\u0001', 'refs/heads/a b', 'refs/heads/'])
       assert.throws(() => repo.refs.getSync(bad), isCode('ERR_INVALID_REF_NAME'), JSON.stringify(bad))
     await assert.rejects(repo.refs.get('refs/heads/a..b'), isCode('ERR_INVALID_REF_NAME'))
@@ -150,16 +151,21 @@ describe('broken refs', () => {
     assert.equal(repo.refs.resolveSync('refs/heads/main').oid, head)
   })
 
-  test('a symref loop and a 6-deep chain → ERR_SYMREF_CYCLE; 5 deep resolves', () => {
+  test('a symref loop and a chain of 5 symrefs → ERR_SYMREF_CYCLE; 4 resolve (git reads at most 5 refs)', () => {
     const { r, head } = smallRepo()
     git(r, 'symbolic-ref', 'refs/heads/loop-a', 'refs/heads/loop-b')
     git(r, 'symbolic-ref', 'refs/heads/loop-b', 'refs/heads/loop-a')
-    // c0 -> c1 -> ... -> c5 -> main: c1 is 5 links from main, c0 is 6.
+    // c0 -> c1 -> ... -> c5 -> main: from c1, five symrefs before main (git fails); from c2, four (git resolves).
     for (let i = 0; i < 6; i++) git(r, 'symbolic-ref', `refs/heads/c${i}`, i === 5 ? 'refs/heads/main' : `refs/heads/c${i + 1}`)
     const repo = Repository.openSync(r)
     assert.throws(() => repo.refs.resolveSync('refs/heads/loop-a'), isCode('ERR_SYMREF_CYCLE'))
     assert.throws(() => repo.refs.getSync('refs/heads/c0'), isCode('ERR_SYMREF_CYCLE'))
-    assert.equal(repo.refs.resolveSync('refs/heads/c1').oid, head)
+    assert.throws(() => repo.refs.getSync('refs/heads/c1'), isCode('ERR_SYMREF_CYCLE'))
+    assert.throws(() => git(r, 'rev-parse', '--verify', '-q', 'refs/heads/c1'))
+    assert.equal(repo.refs.resolveSync('refs/heads/c2').oid, head)
+    assert.equal(git(r, 'rev-parse', '--verify', '-q', 'refs/heads/c2').toString().trim(), head)
+    // Listings skip broken refs, as git for-each-ref does.
+    assert.deepEqual(repo.refs.listSync().map((x) => x.name), git(r, 'for-each-ref', '--format=%(refname)').toString().trim().split('\n'))
   })
 
   test('a loose ref that is a symlink out of the repository is refused, never followed', () => {

@@ -53,10 +53,11 @@ fn refs_list(env: sys::napi_env, v: &[Ref]) -> sys::napi_value {
     util::array(env, &items)
 }
 
-/// A full ref name as `get`/`resolve` take it: `refs/...`, a root ref like `HEAD`,
-/// or a `main-worktree/` / `worktrees/<id>/` name.
+/// A name `get`/`resolve`/`reflog` read: any well-formed name, one level
+/// included (git reads `$GIT_DIR/<name>` for those); writes are stricter
+/// (`name::check_for_update`).
 fn check_full(n: &str) -> std::result::Result<(), CoreError> {
-    name::check_for_update(n)
+    name::check(n, name::Check { allow_onelevel: true, refspec_pattern: false })
 }
 
 /// The references of a repository: loose and packed refs as git stores them.

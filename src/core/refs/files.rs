@@ -227,9 +227,14 @@ impl Store {
                 if shadowed {
                     records.next();
                 }
-                // A loose file can vanish between listing and reading (a concurrent delete): skip it.
-                if let Some(r) = self.get(&n)? {
-                    out.push(r);
+                // A loose file can vanish between listing and reading (a concurrent
+                // delete): skip it. A broken loose ref (garbage, a symref loop or a
+                // chain too deep) is skipped too, as git's for-each-ref skips it;
+                // get/resolve report it with its code.
+                match self.get(&n) {
+                    Ok(Some(r)) => out.push(r),
+                    Ok(None) | Err(Error::SymrefCycle { .. }) | Err(Error::CorruptRef { .. }) => {}
+                    Err(e) => return Err(e),
                 }
             } else {
                 let r = records.next().expect("peeked")?;

@@ -13,7 +13,8 @@ pub mod transaction;
 
 use crate::core::oid::ObjectId;
 
-/// git's limit on symbolic-ref chains.
+/// git's limit on symbolic-ref chains (`SYMREF_MAXDEPTH`): at most this many
+/// refs are read to resolve a name, so at most 4 symbolic links are followed.
 pub const MAX_SYMREF_DEPTH: usize = 5;
 
 /// What a ref file holds.
@@ -104,7 +105,8 @@ pub fn chain(read: &dyn Fn(&str) -> crate::core::error::Result<Option<Stored>>, 
                 break;
             }
             Some((Value::Symbolic(t), storage, _)) => {
-                if links.len() >= MAX_SYMREF_DEPTH {
+                // This is read number links.len() + 1; git stops after MAX_SYMREF_DEPTH reads.
+                if links.len() + 1 >= MAX_SYMREF_DEPTH {
                     return Err(crate::core::error::Error::SymrefCycle { name: name.to_string() });
                 }
                 links.push((cur.0, storage, None, Some(Value::Symbolic(t.clone()))));

@@ -105,7 +105,7 @@ fn current(store: &dyn View, n: &str) -> Result<Option<Value>> {
 pub fn deref(store: &dyn View, n: &str) -> Result<(String, Vec<String>)> {
     let mut cur = n.to_string();
     let mut via = Vec::new();
-    for _ in 0..=MAX_SYMREF_DEPTH {
+    for _ in 0..MAX_SYMREF_DEPTH {
         match current(store, &cur)? {
             Some(Value::Symbolic(t)) => {
                 via.push(cur);

@@ -28,6 +28,9 @@ commands:
                                                  list refs, as git for-each-ref
   symbolic-ref [-q] [--short] [--no-recurse] <name>
                                                  print a symbolic ref's target, as git symbolic-ref
+  update-ref [-m <reason>] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
+                                                 update refs safely, as git update-ref
+  pack-refs [--all] [--no-prune]                 pack refs into packed-refs, as git pack-refs
 `
 
 /** Thrown to stop a command with an exit status once its messages are written (stdout still flushes). */
@@ -1069,6 +1072,175 @@ function dowild(p, pi, t, ti) {
   return ti < t.length ? WM_NOMATCH : WM_MATCH
 }
 
+const ZERO = '0'.repeat(40)
+
+/** `<old>` as git update-ref takes it: empty or all zeros = must not exist. */
+function oldValue(repo, old) {
+  if (old === undefined) return undefined
+  if (old === '' || old === ZERO) return null
+  return repo.revParseSync(old)
+}
+
+function applyEdit(repo, tx, cmd, fields, message, where) {
+  const need = (n, max) => {
+    if (fields.length < n || fields.length > max) die(`${cmd}: wrong number of arguments${where}`)
+  }
+  switch (cmd) {
+    case 'update': {
+      need(2, 3)
+      const [ref, nw, old] = fields
+      const options = { message }
+      const o = oldValue(repo, old)
+      if (o !== undefined) options.expectedOld = o
+      if (nw === '' || nw === ZERO) {
+        tx.delete(ref, o ? { expectedOld: o, message } : { message })
+      } else tx.update(ref, repo.revParseSync(nw), options)
+      return
+    }
+    case 'create':
+      need(2, 2)
+      tx.create(fields[0], repo.revParseSync(fields[1]), { message })
+      return
+    case 'delete': {
+      need(1, 2)
+      const o = oldValue(repo, fields[1])
+      tx.delete(fields[0], o ? { expectedOld: o, message } : { message })
+      return
+    }
+    case 'verify': {
+      need(1, 2)
+      tx.verify(fields[0], fields[1] === undefined ? null : oldValue(repo, fields[1]))
+      return
+    }
+    case 'symref-update':
+      need(2, 2)
+      tx.setSymbolic(fields[0], fields[1].replace(/^ref:/, ''), { message })
+      return
+    default:
+      die(`unknown command: ${cmd}${where}`)
+  }
+}
+
+/** git update-ref --stdin: one transaction, or several with start/prepare/commit/abort. */
+function updateRefStdin(repo, message, nul) {
+  const input = fs.readFileSync(0)
+  const records = nul ? splitNul(input) : input.toString('utf8').split('\n')
+  if (!nul && records[records.length - 1] === '') records.pop()
+  let tx = repo.refs.transaction()
+  let explicit = false
+  let prepared = false
+  let n = 0
+  const next = () => (nul ? records[n++] : undefined)
+  for (let i = 0; !nul ? i < records.length : n < records.length; i++) {
+    let cmd
+    let fields
+    if (nul) {
+      const head = next()
+      const sp = head.indexOf(' ')
+      cmd = sp < 0 ? head : head.slice(0, sp)
+      const first = sp < 0 ? [] : [head.slice(sp + 1)]
+      const count = { update: 3, create: 2, delete: 2, verify: 2, 'symref-update': 2 }[cmd] ?? 0
+      fields = first
+      while (fields.length < count && n < records.length) fields.push(next())
+    } else {
+      const line = records[i]
+      const parts = line.split(' ')
+      cmd = parts[0]
+      fields = parts.slice(1)
+    }
+    const where = ''
+    switch (cmd) {
+      case 'start':
+        if (prepared) die('start: transaction already prepared')
+        explicit = true
+        tx = repo.refs.transaction()
+        out('start: ok\n')
+        continue
+      case 'prepare':
+        prepared = true
+        out('prepare: ok\n')
+        continue
+      case 'commit':
+        tx.commitSync()
+        tx = repo.refs.transaction()
+        prepared = false
+        out('commit: ok\n')
+        continue
+      case 'abort':
+        tx.abort()
+        tx = repo.refs.transaction()
+        prepared = false
+        out('abort: ok\n')
+        continue
+      case 'option':
+        continue
+      default:
+        applyEdit(repo, tx, cmd, fields, message, where)
+    }
+  }
+  // Without `start`, everything is one transaction committed at the end; after
+  // `start`, an unfinished transaction at end of input is aborted, as git does.
+  if (explicit) tx.abort()
+  else tx.commitSync()
+}
+
+function splitNul(buf) {
+  const parts = []
+  let start = 0
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0) {
+      parts.push(buf.subarray(start, i).toString('utf8'))
+      start = i + 1
+    }
+  }
+  return parts
+}
+
+function updateRef(cwd, args) {
+  let message
+  let del = false
+  let stdin = false
+  let nul = false
+  const rest = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === '-m') message = args[++i]
+    else if (a.startsWith('-m') && a.length > 2) message = a.slice(2)
+    else if (a === '-d') del = true
+    else if (a === '--stdin') stdin = true
+    else if (a === '-z') nul = true
+    else if (a === '--create-reflog') continue
+    else if (a === '--no-deref') die('update-ref --no-deref is not supported yet', 129)
+    else rest.push(a)
+  }
+  const repo = openRepo(cwd)
+  if (stdin) {
+    if (rest.length) die('update-ref --stdin takes no other arguments', 129)
+    return updateRefStdin(repo, message, nul)
+  }
+  const tx = repo.refs.transaction()
+  if (del) {
+    if (rest.length < 1 || rest.length > 2) die('usage: ferrogit update-ref -d <ref> [<old>]', 129)
+    applyEdit(repo, tx, 'delete', rest, message, '')
+  } else {
+    if (rest.length < 2 || rest.length > 3) die('usage: ferrogit update-ref <ref> <new> [<old>]', 129)
+    applyEdit(repo, tx, 'update', rest, message, '')
+  }
+  tx.commitSync()
+}
+
+function packRefs(cwd, args) {
+  let all = false
+  let prune = true
+  for (const a of args) {
+    if (a === '--all') all = true
+    else if (a === '--no-prune') prune = false
+    else if (a === '--prune') prune = true
+    else die(`unknown option '${a}'`, 129)
+  }
+  openRepo(cwd).refs.packRefsSync({ all, prune })
+}
+
 function main(argv) {
   let cwd = process.cwd()
   while (argv[0] === '-C') {
@@ -1090,6 +1262,10 @@ function main(argv) {
       return forEachRef(cwd, args)
     case 'symbolic-ref':
       return symbolicRef(cwd, args)
+    case 'update-ref':
+      return updateRef(cwd, args)
+    case 'pack-refs':
+      return packRefs(cwd, args)
     case undefined:
     case '-h':
     case '--help':

@@ -5,6 +5,9 @@
 //
 // spec: { contender: 'ferrogit' | 'es-git' | 'isomorphic-git' | 'baseline',
 //         task: 'all' | 'concurrent', repo: <git dir>, oidsFile: <one oid per line> }
+//   or, for the refs suite (see refsRunners below):
+//       { contender, task: 'refs-list' | 'refs-list-async' | 'refs-resolve' | 'refs-update',
+//         repo: <git dir>, namesFile?: <one ref name per line, or `name new old` for updates> }
 //
 // Prints one line `RESULT {json}` on stdout: { ms, openMs, count, bytes,
 // blobBytes, maxRssKiB, ... }. `ms` is the timed region (see run.mjs / BENCHMARKS.md
@@ -12,12 +15,14 @@
 // oid list is read before the clock starts.
 import { readFileSync } from 'node:fs'
 import fs from 'node:fs'
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 
 const require = createRequire(import.meta.url)
 const spec = JSON.parse(process.argv[2])
-const oids = readFileSync(spec.oidsFile, 'utf8').split('\n').filter(Boolean)
+const oids = spec.oidsFile ? readFileSync(spec.oidsFile, 'utf8').split('\n').filter(Boolean) : []
+const lines = spec.namesFile ? readFileSync(spec.namesFile, 'utf8').split('\n').filter(Boolean) : []
 
 function done(result) {
   const maxRssKiB = process.resourceUsage().maxRSS
@@ -150,8 +155,172 @@ const runners = {
   baseline: async () => ({ ms: 0, openMs: 0, bytes: null, blobBytes: null }),
 }
 
-const run = runners[spec.contender]
-if (!run) throw new Error(`unknown contender ${spec.contender}`)
+// ---------------------------------------------------------------- refs suite
+// Every refs task times from opening the repository (module loading and reading
+// the names file are not timed) to the end of the work, like git timed from spawn
+// to exit. A digest of what was listed or resolved is computed after the clock
+// stops, so run.mjs can check it against git's answer.
+const sha1 = (xs) => createHash('sha1').update(xs.join('\n')).digest('hex')
+
+/** `name new old` lines of the update task. */
+const updates = () => lines.map((l) => {
+  const [name, next, old] = l.split(' ')
+  return { name, next, old }
+})
+
+const refsRunners = {
+  ferrogit: {
+    // listSync() touching every ref's name and oid (a symbolic ref's name only).
+    async 'refs-list'() {
+      const { Repository } = require('../index.js')
+      const t0 = performance.now()
+      const repo = Repository.openSync(spec.repo)
+      const refs = repo.refs.listSync()
+      let chars = 0
+      let direct = 0
+      for (const r of refs) {
+        chars += r.name.length
+        if (r.kind === 'direct') { chars += r.oid.length; direct++ }
+      }
+      const ms = performance.now() - t0
+      return { ms, count: refs.length, direct, chars, namesSha1: sha1(refs.map((r) => r.name)),
+        pairsSha1: sha1(refs.filter((r) => r.kind === 'direct').map((r) => `${r.oid} ${r.name}`)) }
+    },
+    async 'refs-list-async'() {
+      const { Repository } = require('../index.js')
+      const t0 = performance.now()
+      const repo = await Repository.open(spec.repo)
+      const refs = await repo.refs.list()
+      let chars = 0
+      let direct = 0
+      for (const r of refs) {
+        chars += r.name.length
+        if (r.kind === 'direct') { chars += r.oid.length; direct++ }
+      }
+      const ms = performance.now() - t0
+      return { ms, count: refs.length, direct, chars, namesSha1: sha1(refs.map((r) => r.name)),
+        pairsSha1: sha1(refs.filter((r) => r.kind === 'direct').map((r) => `${r.oid} ${r.name}`)) }
+    },
+    async 'refs-resolve'() {
+      const { Repository } = require('../index.js')
+      const t0 = performance.now()
+      const repo = Repository.openSync(spec.repo)
+      const out = new Array(lines.length)
+      for (let i = 0; i < lines.length; i++) out[i] = repo.refs.resolveSync(lines[i]).oid
+      const ms = performance.now() - t0
+      return { ms, count: out.length, oidsSha1: sha1(out) }
+    },
+    // One updateSync per ref: each is its own transaction (lock, check expectedOld,
+    // write, reflog, rename).
+    async 'refs-update'() {
+      const { Repository } = require('../index.js')
+      const u = updates()
+      const t0 = performance.now()
+      const repo = Repository.openSync(spec.repo)
+      for (const { name, next, old } of u) repo.refs.updateSync(name, next, { expectedOld: old })
+      const ms = performance.now() - t0
+      return { ms, count: u.length }
+    },
+  },
+  'es-git': {
+    // es-git 0.6.0 has no generic reference iterator: branches() (local + remote,
+    // names only) plus findReference(full name).target() for each branch's oid,
+    // and tagForeach (oid + name) for refs/tags/*.
+    async 'refs-list'() {
+      const { openRepository } = require('es-git')
+      const t0 = performance.now()
+      const repo = await openRepository(spec.repo)
+      const names = []
+      const pairs = []
+      for (const b of repo.branches()) {
+        const full = (b.type === 'Local' ? 'refs/heads/' : 'refs/remotes/') + b.name
+        const oid = repo.findReference(full)?.target()
+        names.push(full)
+        if (oid) pairs.push(`${oid} ${full}`)
+      }
+      repo.tagForeach((oid, name) => {
+        names.push(name)
+        pairs.push(`${oid} ${name}`)
+        return true
+      })
+      const ms = performance.now() - t0
+      const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      pairs.sort((a, b) => { const x = a.slice(41); const y = b.slice(41); return x < y ? -1 : x > y ? 1 : 0 })
+      return { ms, count: names.length, direct: pairs.length, namesSha1: sha1(sorted), pairsSha1: sha1(pairs) }
+    },
+    async 'refs-resolve'() {
+      const { openRepository } = require('es-git')
+      const t0 = performance.now()
+      const repo = await openRepository(spec.repo)
+      const out = new Array(lines.length)
+      for (let i = 0; i < lines.length; i++) out[i] = repo.getReference(lines[i]).resolve().target()
+      const ms = performance.now() - t0
+      return { ms, count: out.length, oidsSha1: sha1(out) }
+    },
+    // No reference-update API with an expected old value; the closest single-ref
+    // write is createBranch(shortName, commit, { force: true }) (libgit2
+    // git_branch_create: lock, write, reflog). The two target commits are looked
+    // up once (inside the timed region, like the open).
+    async 'refs-update'() {
+      const { openRepository } = require('es-git')
+      const u = updates()
+      const t0 = performance.now()
+      const repo = await openRepository(spec.repo)
+      const commits = new Map()
+      for (const { next } of u) if (!commits.has(next)) commits.set(next, repo.getCommit(next))
+      for (const { name, next } of u) {
+        if (!name.startsWith('refs/heads/')) throw new Error(`es-git update: ${name} is not a branch`)
+        repo.createBranch(name.slice('refs/heads/'.length), commits.get(next), { force: true })
+      }
+      const ms = performance.now() - t0
+      return { ms, count: u.length }
+    },
+  },
+  'isomorphic-git': {
+    // listRefs per top-level namespace (names only: an oid per ref would take one
+    // resolveRef each, which re-reads packed-refs; see refs-resolve).
+    async 'refs-list'() {
+      const git = (await import('isomorphic-git')).default
+      const t0 = performance.now()
+      const names = []
+      for (const p of ['refs/heads', 'refs/tags', 'refs/remotes']) {
+        for (const n of await git.listRefs({ fs, gitdir: spec.repo, filepath: p })) names.push(`${p}/${n}`)
+      }
+      const ms = performance.now() - t0
+      // listRefs also returns `<tag>^{}` for packed-refs' peeled lines (not refs)
+      const peeled = names.filter((n) => n.endsWith('^{}')).length
+      const distinct = [...new Set(names.filter((n) => !n.endsWith('^{}')))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      return { ms, count: distinct.length, listed: names.length, peeled, namesSha1: sha1(distinct) }
+    },
+    // resolveRef in turn; the first call is timed separately (firstMs) so that a
+    // sample can be extrapolated.
+    async 'refs-resolve'() {
+      const git = (await import('isomorphic-git')).default
+      const out = new Array(lines.length)
+      const t0 = performance.now()
+      let tFirst = t0
+      for (let i = 0; i < lines.length; i++) {
+        out[i] = await git.resolveRef({ fs, gitdir: spec.repo, ref: lines[i] })
+        if (i === 0) tFirst = performance.now()
+      }
+      const ms = performance.now() - t0
+      return { ms, firstMs: tFirst - t0, count: out.length, oidsSha1: sha1(out) }
+    },
+    // writeRef({ force: true }) per ref: writes the loose file; no expected-old
+    // check and no reflog (isomorphic-git has neither).
+    async 'refs-update'() {
+      const git = (await import('isomorphic-git')).default
+      const u = updates()
+      const t0 = performance.now()
+      for (const { name, next } of u) await git.writeRef({ fs, gitdir: spec.repo, ref: name, value: next, force: true })
+      const ms = performance.now() - t0
+      return { ms, count: u.length }
+    },
+  },
+}
+
+const run = spec.task.startsWith('refs-') ? refsRunners[spec.contender]?.[spec.task] : runners[spec.contender]
+if (!run) throw new Error(`unknown contender/task ${spec.contender}/${spec.task}`)
 done(await run())
 // Exit at once: es-git 0.6.0 was seen to segfault while tearing down after reading
 // every object of medium (418k GitObjects); the measurement is complete by now.

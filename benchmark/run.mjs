@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// ferrogit benchmark: ferrogit vs `git cat-file`, es-git (libgit2) and isomorphic-git.
+// ferrogit benchmark: ferrogit vs git's own commands, es-git (libgit2) and isomorphic-git.
+// Two suites: objects (read every object / concurrent reads, vs `git cat-file`) and
+// refs (list / resolve / update on `make-repo refs`, vs for-each-ref, cat-file
+// --batch-check, rev-parse and update-ref).
 //
-//   node benchmark/run.mjs            full run: small, medium and this project's .git,
-//                                     3 repetitions each; writes BENCHMARKS.md
-//   node benchmark/run.mjs --quick    small and this project's .git, 1 repetition;
+//   node benchmark/run.mjs            both suites; objects on small, medium and this
+//                                     project's .git; 3 repetitions; writes BENCHMARKS.md
+//   node benchmark/run.mjs --suite refs      only the refs suite: replaces the "Refs"
+//                                     section of the output file, keeps the rest
+//   node benchmark/run.mjs --suite objects   only the objects suite (keeps an existing
+//                                     "Refs" section)
+//   node benchmark/run.mjs --quick    objects on small and this project's .git, refs
+//                                     without isomorphic-git's listing; 1 repetition;
 //                                     writes <cache>/BENCHMARKS-quick.md (BENCHMARKS.md untouched)
-//   options: --reps N   --out FILE   --repos self,small,medium
+//   options: --reps N   --out FILE   --repos self,small,medium   --suite objects|refs|all
 //
 // Fixtures are built with make-repo (../shared/tools/make-repo relative to the
 // project root, else $FERROGIT_MAKE_REPO) into $FERROGIT_BENCH_CACHE or
@@ -16,7 +24,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -38,6 +46,8 @@ const REPS = Number(opt('--reps') ?? (QUICK ? 1 : 3))
 const CACHE = process.env.FERROGIT_BENCH_CACHE || join(os.tmpdir(), 'ferrogit-bench')
 const OUT = resolve(opt('--out') ?? (QUICK ? join(CACHE, 'BENCHMARKS-quick.md') : join(ROOT, 'BENCHMARKS.md')))
 const REPOS = (opt('--repos') ?? (QUICK ? 'self,small' : 'self,small,medium')).split(',')
+const SUITE = opt('--suite') ?? 'all'
+if (!['all', 'objects', 'refs'].includes(SUITE)) throw new Error(`--suite must be objects, refs or all, not ${SUITE}`)
 const COMMAND = ['node', relative(ROOT, process.argv[1]) || 'benchmark/run.mjs', ...argv].join(' ')
 
 const CONCURRENT = 1000 // (b): number of concurrent blob reads
@@ -558,29 +568,477 @@ function report(all, m, started, totalMs) {
   return L.join('\n')
 }
 
+// ================================================================ refs suite
+// On `make-repo refs`: list every ref, resolve 10,000 random names, and 1,000
+// single-ref updates, against git's own commands, es-git and isomorphic-git.
+const REFS_RESOLVE = 10_000
+const REFS_UPDATES = 1_000
+const SEED_REFS_RESOLVE = 0x2ef5
+const SEED_REFS_UPDATE = 0x0bd8
+const REFS_ISO_RESOLVE_SAMPLE = QUICK ? 5 : 20 // isomorphic-git re-reads packed-refs per resolveRef
+const REFS_PROC_SAMPLE = 100 // separate `git update-ref` processes, extrapolated to REFS_UPDATES
+const REFS_SLOW_MS = 30_000 // a contender whose first run takes longer is not repeated
+
+const sha1 = (xs) => createHash('sha1').update(xs.join('\n')).digest('hex')
+
+function refsFixture() {
+  // Built in place (its linked worktree at DEST-wt records absolute paths, so it
+  // cannot be renamed after the build); `<dest>.complete` marks a finished build.
+  const dest = join(CACHE, 'refs')
+  const marker = `${dest}.complete`
+  if (existsSync(dest) && existsSync(marker)) {
+    log(`reusing refs fixture at ${dest}`)
+    return { path: dest, built: false, buildMs: null }
+  }
+  const makeRepo = findMakeRepo()
+  rmSync(dest, { recursive: true, force: true })
+  rmSync(`${dest}-wt`, { recursive: true, force: true })
+  rmSync(join(CACHE, 'work', 'refs-update-copy.complete'), { force: true }) // the update runs' working copy
+  log(`building refs fixture with ${makeRepo} (takes a minute or two) ...`)
+  const t0 = performance.now()
+  execFileSync(makeRepo, ['refs', dest], { stdio: ['ignore', 'inherit', 'inherit'] })
+  writeFileSync(marker, `built by benchmark/run.mjs ${new Date().toISOString()}\n`)
+  const buildMs = performance.now() - t0
+  log(`built refs in ${(buildMs / 1000).toFixed(1)} s`)
+  return { path: dest, built: true, buildMs }
+}
+
+function looseRefNames(gitDir) {
+  const out = new Set()
+  const walk = (rel) => {
+    for (const e of readdirSync(join(gitDir, rel), { withFileTypes: true })) {
+      const p = `${rel}/${e.name}`
+      if (e.isDirectory()) walk(p)
+      else if (e.isFile() && !e.name.endsWith('.lock')) out.add(p)
+    }
+  }
+  walk('refs')
+  return out
+}
+
+/** Every ref as git sees it: name, oid (resolved, for symbolic refs too), symref target. */
+function gitRefs(gitDir) {
+  const text = sh('git', ['--git-dir=' + gitDir, 'for-each-ref', '--format=%(objectname) %(refname) %(symref)'], { env: gitEnv() })
+  return text.split('\n').filter(Boolean).map((l) => {
+    const [oid, name, symref] = l.split(' ')
+    return { oid, name, symref: symref || null }
+  })
+}
+
+/** `git update-ref NAME NEW OLD` as separate processes, one after another (spawn of the first to exit of the last). */
+async function gitUpdateRefProcesses(gitDir, ups) {
+  const t0 = performance.now()
+  for (const u of ups) await runProcess('git', ['--git-dir=' + gitDir, 'update-ref', u.name, u.next, u.old], { stdout: 'ignore' })
+  return { ms: performance.now() - t0, maxRssKiB: null }
+}
+
+async function benchRefs(fx) {
+  const repo = fx.path
+  const work = join(CACHE, 'work')
+  mkdirSync(work, { recursive: true })
+
+  // 1. the refs, as git sees them
+  const refs = gitRefs(repo)
+  const loose = looseRefNames(repo)
+  const packedText = readFileSync(join(repo, 'packed-refs'), 'utf8')
+  const packed = new Set(packedText.split('\n').filter((l) => /^[0-9a-f]{40} /.test(l)).map((l) => l.slice(41)))
+  const byName = new Map(refs.map((r) => [r.name, r]))
+  const direct = refs.filter((r) => !r.symref)
+  const symbolic = refs.filter((r) => r.symref)
+  const expectList = {
+    count: refs.length,
+    direct: direct.length,
+    namesSha1: sha1(refs.map((r) => r.name)),
+    pairsSha1: sha1(direct.map((r) => `${r.oid} ${r.name}`)),
+  }
+  const space = (n) => refs.filter((r) => r.name.startsWith(n)).length
+  const info = {
+    path: repo, built: fx.built, buildMs: fx.buildMs,
+    count: refs.length, loose: loose.size, packed: packed.size, symbolic: symbolic.length,
+    looseAndPacked: [...loose].filter((n) => packed.has(n)).length,
+    heads: space('refs/heads/'), tags: space('refs/tags/'), remotes: space('refs/remotes/'),
+    packedRefsBytes: Buffer.byteLength(packedText),
+    worktree: existsSync(`${repo}-wt`) ? `${repo}-wt` : null,
+  }
+  log(`refs: ${fmtInt(refs.length)} refs (${fmtInt(loose.size)} loose files, ${fmtInt(packed.size)} packed, ${symbolic.length} symbolic)`)
+
+  // 2. 10,000 seeded random names from the full list, and the oids git resolves them to
+  const names = seededPick(refs.map((r) => r.name), REFS_RESOLVE, SEED_REFS_RESOLVE)
+  const namesFile = join(work, 'refs.resolve.names')
+  writeFileSync(namesFile, names.join('\n') + '\n')
+  const expectResolve = sha1(names.map((n) => byName.get(n).oid))
+  const isoNames = names.slice(0, REFS_ISO_RESOLVE_SAMPLE) // names is already a seeded random order
+  const isoNamesFile = join(work, 'refs.resolve.iso-sample.names')
+  writeFileSync(isoNamesFile, isoNames.join('\n') + '\n')
+  const expectIsoResolve = sha1(isoNames.map((n) => byName.get(n).oid))
+  const resolveMix = {
+    n: names.length,
+    loose: names.filter((n) => loose.has(n)).length,
+    looseOnly: names.filter((n) => loose.has(n) && !packed.has(n)).length,
+    packedOnly: names.filter((n) => !loose.has(n) && packed.has(n)).length,
+    symbolic: names.filter((n) => byName.get(n).symref).length,
+  }
+  // git's own answers, untimed, checked against for-each-ref
+  const problems = []
+  const revParse = sh('git', ['--git-dir=' + repo, 'rev-parse', ...names], { env: gitEnv() }).split('\n')
+  if (sha1(revParse) !== expectResolve) problems.push('git rev-parse resolved the names differently from for-each-ref')
+  const catFile = sh('git', ['--git-dir=' + repo, 'cat-file', '--batch-check=%(objectname)'], { env: gitEnv(), input: names.join('\n') + '\n' }).split('\n')
+  if (sha1(catFile) !== expectResolve) problems.push('git cat-file --batch-check resolved the names differently from for-each-ref')
+
+  // 3. 1,000 updates: existing branches (not symbolic, not main, not checked out
+  // in the worktree) moved from their current commit to main or main~1, with the old value checked
+  const mainOid = byName.get('refs/heads/main').oid
+  const parentOid = sh('git', ['--git-dir=' + repo, 'rev-parse', 'refs/heads/main~1'], { env: gitEnv() })
+  const wtHead = info.worktree ? sh('git', ['-C', info.worktree, 'symbolic-ref', '-q', 'HEAD'], { env: gitEnv() }) : ''
+  const candidates = direct.filter((r) => r.name.startsWith('refs/heads/') && r.name !== 'refs/heads/main' && r.name !== wtHead).map((r) => r.name)
+  const ups = seededPick(candidates, REFS_UPDATES, SEED_REFS_UPDATE).map((name) => {
+    const old = byName.get(name).oid
+    return { name, old, next: old === mainOid ? parentOid : mainOid }
+  })
+  const upFile = join(work, 'refs.update.lines')
+  writeFileSync(upFile, ups.map((u) => `${u.name} ${u.next} ${u.old}`).join('\n') + '\n')
+  const stdinOneTx = join(work, 'refs.update.stdin-one-transaction')
+  writeFileSync(stdinOneTx, ups.map((u) => `update ${u.name} ${u.next} ${u.old}\n`).join(''))
+  const stdinPerRef = join(work, 'refs.update.stdin-per-ref')
+  writeFileSync(stdinPerRef, ups.map((u) => `start\nupdate ${u.name} ${u.next} ${u.old}\ncommit\n`).join(''))
+  const updateMix = {
+    n: ups.length,
+    loose: ups.filter((u) => loose.has(u.name)).length,
+    packedOnly: ups.filter((u) => !loose.has(u.name)).length,
+    withReflog: ups.filter((u) => existsSync(join(repo, 'logs', u.name))).length,
+  }
+  // A full copy of the fixture per run would take most of a minute here (70,000
+  // reflog files), so one working copy is made once (cp -a, cached next to the
+  // fixture) and, before every update run (untimed), the files an update of these
+  // 1,000 refs can touch are put back as they are in the fixture: each ref's loose
+  // file and reflog, and packed-refs. The copy is then checked ref by ref.
+  const copy = join(work, 'refs-update-copy')
+  const copyMarker = `${copy}.complete`
+  const snapshot = ups.map((u) => {
+    const read = (p) => (existsSync(p) ? readFileSync(p) : null)
+    return { name: u.name, loose: read(join(repo, u.name)), log: read(join(repo, 'logs', u.name)) }
+  })
+  const packedBuf = readFileSync(join(repo, 'packed-refs'))
+  const sameRefs = () => {
+    const now = gitRefs(copy)
+    return now.length === refs.length && now.every((r, k) => r.name === refs[k].name && r.oid === refs[k].oid)
+  }
+  const freshCopy = () => {
+    if (!existsSync(copy) || !existsSync(copyMarker) || readFileSync(copyMarker, 'utf8') !== repo) {
+      execFileSync('rm', ['-rf', copy], { stdio: 'ignore' })
+      log(`copying the refs fixture to ${copy} (once) ...`)
+      mkdirSync(copy, { recursive: true })
+      execFileSync('cp', ['-a', repo + '/.', copy], { stdio: ['ignore', 'ignore', 'inherit'] })
+      writeFileSync(copyMarker, repo)
+    }
+    const put = (p, buf) => {
+      rmSync(`${p}.lock`, { force: true })
+      if (buf === null) rmSync(p, { force: true })
+      else { mkdirSync(dirname(p), { recursive: true }); writeFileSync(p, buf) }
+    }
+    for (const x of snapshot) {
+      put(join(copy, x.name), x.loose)
+      put(join(copy, 'logs', x.name), x.log)
+    }
+    put(join(copy, 'packed-refs'), packedBuf)
+    if (!sameRefs()) {
+      log('refs working copy differs from the fixture: copying again')
+      rmSync(copyMarker, { force: true })
+      return freshCopy()
+    }
+    return copy
+  }
+  /** After an update run (untimed): every ref moved? reflog appended? nothing else changed? */
+  const checkUpdate = (label, n = ups.length) => {
+    const after = new Map(gitRefs(copy).map((r) => [r.name, r.oid]))
+    const done = ups.slice(0, n)
+    const moved = done.filter((u) => after.get(u.name) === u.next).length
+    const reflogged = done.filter((u) => {
+      try {
+        const last = readFileSync(join(copy, 'logs', u.name), 'utf8').trimEnd().split('\n').pop().split(' ')
+        return last[0] === u.old && last[1] === u.next
+      } catch { return false }
+    }).length
+    const touched = new Set(done.map((u) => u.name))
+    const others = refs.filter((r) => !touched.has(r.name) && after.get(r.name) !== r.oid).length
+    if (moved !== n) problems.push(`${label}: ${moved} of ${n} refs moved`)
+    if (others) problems.push(`${label}: ${others} other refs changed`)
+    if (after.size !== refs.length) problems.push(`${label}: ${after.size} refs after, ${refs.length} before`)
+    return { moved, reflogged }
+  }
+
+  // 4. the measurements
+  const checkList = (label, r, { oids = true } = {}) => {
+    const bad = []
+    if (r.count !== expectList.count) bad.push(`${r.count} refs listed, for-each-ref has ${expectList.count}`)
+    if (r.namesSha1 !== expectList.namesSha1) bad.push('names differ from for-each-ref')
+    if (oids && r.pairsSha1 !== expectList.pairsSha1) bad.push('oids differ from for-each-ref')
+    for (const b of bad) problems.push(`${label}: ${b}`)
+    return bad.length ? `✗ ${bad.join('; ')}` : `✓ ${fmtInt(r.count)} refs${oids ? ` (${fmtInt(r.direct)} oids)` : ', names only'}`
+  }
+  const checkResolve = (label, r, want, n) => {
+    if (r.count === n && r.oidsSha1 === want) return `✓ ${fmtInt(n)} oids`
+    problems.push(`${label}: resolved oids differ from git's`)
+    return '✗ oids differ from git\'s'
+  }
+  const LIST = [
+    { id: 'git', label: "git for-each-ref --format='%(objectname) %(refname)' > /dev/null", run: () => runGit(repo, ['for-each-ref', '--format=%(objectname) %(refname)']), check: () => `✓ ${fmtInt(refs.length)} lines (untimed run)` },
+    { id: 'ferrogit', label: 'ferrogit repo.refs.listSync()', run: () => runChild({ contender: 'ferrogit', task: 'refs-list', repo }), check: (r) => checkList('ferrogit listSync', r) },
+    { id: 'ferrogit-async', label: 'ferrogit await repo.refs.list()', run: () => runChild({ contender: 'ferrogit', task: 'refs-list-async', repo }), check: (r) => checkList('ferrogit list', r) },
+    { id: 'es-git', label: 'es-git branches() + findReference(name).target() per branch + tagForeach', run: () => runChild({ contender: 'es-git', task: 'refs-list', repo }), check: (r) => checkList('es-git', r) },
+    ...(QUICK ? [] : [{ id: 'isomorphic-git', label: 'isomorphic-git listRefs of refs/heads, refs/tags, refs/remotes (names only)', run: () => runChild({ contender: 'isomorphic-git', task: 'refs-list', repo }), check: (r) => checkList('isomorphic-git', r, { oids: false }) + (r.listed !== r.count ? ` (listRefs returned ${fmtInt(r.listed)} names, ${fmtInt(r.peeled)} of them \`<tag>^{}\` entries from packed-refs' peeled lines, dropped before the check)` : '') }]),
+  ]
+  const RESOLVE = [
+    { id: 'git', label: "git cat-file --batch-check='%(objectname)' < the 10,000 names > /dev/null", run: () => runGit(repo, ['cat-file', '--batch-check=%(objectname)'], { stdinFile: namesFile }), check: () => '✓ (untimed run)' },
+    { id: 'git-rev-parse', label: 'git rev-parse <the 10,000 names> > /dev/null', run: () => runGit(repo, ['rev-parse', ...names]), check: () => '✓ (untimed run)' },
+    { id: 'ferrogit', label: 'ferrogit repo.refs.resolveSync(name) per name', run: () => runChild({ contender: 'ferrogit', task: 'refs-resolve', repo, namesFile }), check: (r) => checkResolve('ferrogit', r, expectResolve, names.length) },
+    { id: 'es-git', label: 'es-git getReference(name).resolve().target() per name', run: () => runChild({ contender: 'es-git', task: 'refs-resolve', repo, namesFile }), check: (r) => checkResolve('es-git', r, expectResolve, names.length) },
+    { id: 'isomorphic-git', sample: isoNames.length, label: `isomorphic-git await resolveRef per name, seeded sample of ${isoNames.length} names`, run: () => runChild({ contender: 'isomorphic-git', task: 'refs-resolve', repo, namesFile: isoNamesFile }), check: (r) => checkResolve('isomorphic-git', r, expectIsoResolve, isoNames.length) },
+  ]
+  const withCopy = (label, run, n) => async () => {
+    const dir = freshCopy()
+    const r = await run(dir)
+    return { ...r, ...checkUpdate(label, n) }
+  }
+  const upCheck = (r, n = ups.length) => `${r.moved === n ? '✓' : '✗'} ${fmtInt(r.moved)} moved, ${fmtInt(r.reflogged)} reflogged`
+  const UPDATE = [
+    { id: 'git', label: 'git update-ref --stdin: 1,000 `update` lines, one transaction', run: withCopy('git --stdin', (d) => runGit(d, ['update-ref', '--stdin'], { stdinFile: stdinOneTx })), check: (r) => upCheck(r) },
+    { id: 'git-per-ref', label: 'git update-ref --stdin: `start` / `update` / `commit` per ref (1,000 transactions, one process)', run: withCopy('git --stdin start/commit', (d) => runGit(d, ['update-ref', '--stdin'], { stdinFile: stdinPerRef })), check: (r) => upCheck(r) },
+    { id: 'git-processes', sample: REFS_PROC_SAMPLE, label: `\`git update-ref NAME NEW OLD\`, one process per ref (${REFS_PROC_SAMPLE} run, ×${REFS_UPDATES / REFS_PROC_SAMPLE})`, run: withCopy('git update-ref processes', (d) => gitUpdateRefProcesses(d, ups.slice(0, REFS_PROC_SAMPLE)), REFS_PROC_SAMPLE), check: (r) => upCheck(r, REFS_PROC_SAMPLE) },
+    { id: 'ferrogit', label: 'ferrogit repo.refs.updateSync(name, new, { expectedOld }) per ref', run: withCopy('ferrogit updateSync', (d) => runChild({ contender: 'ferrogit', task: 'refs-update', repo: d, namesFile: upFile })), check: (r) => upCheck(r) },
+    { id: 'es-git', label: 'es-git createBranch(name, commit, { force: true }) per ref (no expected-old check)', run: withCopy('es-git createBranch', (d) => runChild({ contender: 'es-git', task: 'refs-update', repo: d, namesFile: upFile })), check: (r) => upCheck(r) },
+    { id: 'isomorphic-git', label: 'isomorphic-git writeRef({ force: true }) per ref (no expected-old check, no reflog)', run: withCopy('isomorphic-git writeRef', (d) => runChild({ contender: 'isomorphic-git', task: 'refs-update', repo: d, namesFile: upFile })), check: (r) => upCheck(r) },
+  ]
+
+  const results = { list: {}, resolve: {}, update: {} }
+  for (const [key, list] of [['list', LIST], ['resolve', RESOLVE], ['update', UPDATE]]) {
+    for (const c of list) results[key][c.id] = { label: c.label, sample: c.sample ?? null, runs: [], checks: [], error: null, single: false }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const c of list) {
+        const slot = results[key][c.id]
+        if (slot.error || slot.single) continue
+        log(`refs (${key}) ${c.id} rep ${rep + 1}/${REPS} ...`)
+        try {
+          const r = await c.run()
+          slot.runs.push(r)
+          slot.checks.push(c.check(r))
+          log(`  ${fmtMs(r.ms)} ms, peak RSS ${fmtMiB(r.maxRssKiB)} MiB; ${slot.checks.at(-1)}`)
+          if (rep === 0 && r.ms > REFS_SLOW_MS && REPS > 1) {
+            slot.single = true
+            log(`  (over ${REFS_SLOW_MS / 1000} s: not repeated)`)
+          }
+        } catch (e) {
+          slot.error = String(e.message || e).split('\n')[0].slice(0, 300)
+          problems.push(`refs (${key}) ${c.id}: ${slot.error}`)
+          log(`  FAILED: ${slot.error}`)
+        }
+      }
+    }
+  }
+  for (const p of problems) log(`CHECK FAILED refs: ${p}`)
+
+  // 5. medians; samples are extrapolated
+  const total = { list: refs.length, resolve: names.length, update: ups.length }
+  for (const [key, slots] of Object.entries(results)) {
+    for (const [id, slot] of Object.entries(slots)) {
+      const msOf = (r) => {
+        if (!slot.sample) return r.ms
+        if (key === 'resolve') return r.firstMs + ((r.ms - r.firstMs) / (slot.sample - 1)) * (total.resolve - 1)
+        return (r.ms / slot.sample) * total[key]
+      }
+      slots[id] = {
+        ...slot,
+        ms: median(slot.runs.map(msOf)),
+        sampleMs: slot.sample ? median(slot.runs.map((r) => r.ms)) : null,
+        firstMs: slot.sample && key === 'resolve' ? median(slot.runs.map((r) => r.firstMs)) : null,
+        rss: median(slot.runs.map((r) => r.maxRssKiB)),
+        check: [...new Set(slot.checks)].join(' / '),
+      }
+    }
+  }
+  return { info, resolveMix, updateMix, total, results, problems, mainOid, parentOid }
+}
+
+function refsTables(r) {
+  const L = []
+  const one = (key, title, { perItem, unit }) => {
+    const slots = r.results[key]
+    const gitMs = slots.git.ms
+    const fgMs = slots.ferrogit.ms
+    L.push(title)
+    L.push('')
+    L.push(`| contender | median ms | runs (ms) |${perItem ? ` ${unit} |` : ''} vs git | vs ferrogit | peak RSS MiB | check |`)
+    L.push(`|---|---:|---|${perItem ? '---:|' : ''}---:|---:|---:|---|`)
+    for (const s of Object.values(slots)) {
+      if (s.error) { L.push(`| ${s.label} | failed: ${s.error.replace(/\|/g, '\\|')} | |${perItem ? ' |' : ''} | | | |`); continue }
+      const x = s.sample ? '~' : ''
+      const runs = (s.sample ? 'sample: ' : '') + s.runs.map((q) => fmtMs(q.ms)).join(', ') + (s.single ? ' (1 run: over 30 s)' : '')
+      const per = perItem ? ` ${x}${fmtMs(s.ms * 1000 / r.total[key])} |` : ''
+      L.push(`| ${s.label}${s.sample ? ' **(extrapolated)**' : ''} | ${x}${fmtMs(s.ms)} | ${runs} |${per} ${x}${fmtRatio(s.ms / gitMs)} | ${x}${fmtRatio(s.ms / fgMs)} | ` +
+        `${fmtMiB(s.rss)}${s.sample && s.rss != null ? ' (sample run)' : ''} | ${s.check.replace(/\|/g, '\\|')} |`)
+    }
+    L.push('')
+  }
+  const i = r.info
+  const rm = r.resolveMix
+  const um = r.updateMix
+  one('list', `**List every ref** (${fmtInt(i.count)} refs). "vs git" = contender ÷ \`git for-each-ref\`; "vs ferrogit" = contender ÷ ferrogit \`listSync\`.`, {})
+  one('resolve', `**Resolve ${fmtInt(rm.n)} random names** (seed 0x${SEED_REFS_RESOLVE.toString(16)}: ${fmtInt(rm.packedOnly)} packed only, ${fmtInt(rm.loose)} loose ` +
+    `(${fmtInt(rm.looseOnly)} loose only), ${rm.symbolic} symbolic). "vs git" = contender ÷ \`git cat-file --batch-check\`.`, { perItem: true, unit: 'µs per name' })
+  one('update', `**${fmtInt(um.n)} single-ref updates** (seed 0x${SEED_REFS_UPDATE.toString(16)}: existing branches, ${fmtInt(um.packedOnly)} packed only and ${fmtInt(um.loose)} loose, ` +
+    `each moved from its commit to \`main\` or \`main~1\` with the old value checked; ${fmtInt(um.withReflog)} already have a reflog, and \`core.logAllRefUpdates=always\`). ` +
+    'Each run starts from the fixture\'s state (restored untimed). "vs git" = contender ÷ `git update-ref --stdin` with all 1,000 in one transaction.', { perItem: true, unit: 'µs per ref' })
+  return L.join('\n')
+}
+
+function refsTargets(r) {
+  const L = []
+  L.push('### Targets')
+  L.push('')
+  L.push('From the issue: "Listing and resolving at least as fast as git\'s own commands in the same run; a one-ref update no slower than ' +
+    '`git update-ref` per ref in a batch." Judged on the medians above (ferrogit sync API, open included; git spawn to exit).')
+  L.push('')
+  const word = (ok) => (ok ? '**met**' : '**NOT met**')
+  const { list, resolve: res, update } = r.results
+  const ok = (...s) => s.every((x) => !x.error && x.ms != null)
+  if (ok(list.ferrogit, list.git)) {
+    const x = list.ferrogit.ms / list.git.ms
+    L.push(`- Listing: ferrogit \`listSync\` ${fmtMs(list.ferrogit.ms)} ms vs \`git for-each-ref\` ${fmtMs(list.git.ms)} ms → ratio ${fmtRatio(x)} (target ≤ 1.0): ${word(x <= 1)}.` +
+      (ok(list['ferrogit-async']) ? ` (Promise \`list()\`: ${fmtMs(list['ferrogit-async'].ms)} ms, ratio ${fmtRatio(list['ferrogit-async'].ms / list.git.ms)}.)` : ''))
+  } else L.push('- Listing: ferrogit or git failed; not judged.')
+  if (ok(res.ferrogit, res.git, res['git-rev-parse'])) {
+    const a = res.ferrogit.ms / res.git.ms
+    const b = res.ferrogit.ms / res['git-rev-parse'].ms
+    L.push(`- Resolving: ferrogit \`resolveSync\` ×${fmtInt(r.total.resolve)} ${fmtMs(res.ferrogit.ms)} ms vs \`git cat-file --batch-check\` ${fmtMs(res.git.ms)} ms → ratio ${fmtRatio(a)}, ` +
+      `vs \`git rev-parse\` ${fmtMs(res['git-rev-parse'].ms)} ms → ratio ${fmtRatio(b)} (target ≤ 1.0 against both): ${word(a <= 1 && b <= 1)}.`)
+  } else L.push('- Resolving: ferrogit or git failed; not judged.')
+  if (ok(update.ferrogit, update.git)) {
+    const n = r.total.update
+    const fg = update.ferrogit.ms / n
+    const g = update.git.ms / n
+    const pr = update['git-per-ref']
+    L.push(`- One-ref update: ferrogit \`updateSync\` ${(fg * 1000).toFixed(0)} µs per ref (each its own transaction) vs \`git update-ref --stdin\` ` +
+      `${(g * 1000).toFixed(0)} µs per ref in a batch of ${fmtInt(n)} (one transaction) → ratio ${fmtRatio(fg / g)} (target ≤ 1.0): ${word(fg <= g)}.` +
+      (ok(pr) ? ` (Against \`git update-ref --stdin\` committing each ref as its own transaction, ${((pr.ms / n) * 1000).toFixed(0)} µs per ref, the ratio is ${fmtRatio(fg / (pr.ms / n))}.)` : ''))
+  } else L.push('- One-ref update: ferrogit or git failed; not judged.')
+  if (r.problems.length) {
+    L.push('')
+    L.push(`**Correctness checks FAILED:** ${r.problems.join('; ')}`)
+  }
+  L.push('')
+  return L.join('\n')
+}
+
+const REFS_START = '<!-- refs-suite:start -->'
+const REFS_END = '<!-- refs-suite:end -->'
+
+function refsReport(r, m, started, totalMs) {
+  const i = r.info
+  const L = [REFS_START]
+  L.push('## Refs')
+  L.push('')
+  L.push(`Generated by \`${COMMAND}\` on ${started.toISOString()} (this suite took ${(totalMs / 60000).toFixed(1)} min${REPS === 1 ? ', 1 repetition' : `, medians of ${REPS}`}); ` +
+    `ferrogit ${m.ferrogit}; ${m.addon}; node ${m.node}, git ${m.git}, es-git ${m.esGit}, isomorphic-git ${m.isoGit}; nproc ${m.nproc}; ` +
+    `load average at start ${m.loadStart}, at end ${m.loadEnd}` +
+    (Number(m.loadStart.split(' ')[0]) > 1.5 ? ' — other work was running on the machine; expect noise.' : '.'))
+  L.push('')
+  L.push(`Fixture: \`make-repo refs\` at \`${i.path}\`${i.built ? ` (built for this run in ${(i.buildMs / 1000).toFixed(0)} s)` : ''}: ${fmtInt(i.count)} refs ` +
+    `(${fmtInt(i.heads)} under refs/heads, ${fmtInt(i.tags)} under refs/tags, ${fmtInt(i.remotes)} under refs/remotes), ${fmtInt(i.packed)} packed ` +
+    `(packed-refs ${(i.packedRefsBytes / 2 ** 20).toFixed(1)} MiB, with peeled lines), ${fmtInt(i.loose)} loose files (${fmtInt(i.looseAndPacked)} of them overriding a packed ref), ` +
+    `${i.symbolic} symbolic refs, reflogs, and a linked worktree${i.worktree ? ` at \`${i.worktree}\`` : ''}.`)
+  L.push('')
+  L.push(refsTargets(r))
+  L.push('### Results')
+  L.push('')
+  L.push(refsTables(r))
+  L.push('### Method (refs)')
+  L.push('')
+  L.push(...[
+    '- As for objects: every measurement is one fresh process, run alone; repetitions round-robin over the contenders; medians shown. Node contenders are ' +
+      'timed from opening the repository (module loading and reading the name list not timed) to the end of the work; git from spawn to exit with stdout on ' +
+      '/dev/null, under `/usr/bin/time` for peak RSS. Peak RSS of a Node contender is the whole Node process.',
+    '- Checks (untimed): `git for-each-ref --format=\'%(objectname) %(refname) %(symref)\'` is the reference answer. ferrogit and es-git listings must have ' +
+      'the same names in the same (sorted) set and the same oid for every direct ref; isomorphic-git\'s distinct names must match. Resolved oids are hashed ' +
+      'and compared with for-each-ref\'s (symbolic refs resolve to their final target; annotated tags to the tag object); `git rev-parse` and ' +
+      '`git cat-file --batch-check` outputs are checked the same way in an untimed run. After each update run, for-each-ref on the copy must show every ' +
+      'updated ref at its new oid and every other ref unchanged; the "reflogged" count is the refs whose reflog ends with an `old new` entry.',
+    '- List: ferrogit `listSync()` / `await list()` (default prefix `refs/`), touching every ref\'s name and oid. es-git 0.6.0 has no general reference ' +
+      'iterator, so it lists `branches()` (local and remote; names only), looks up each branch with `findReference(name).target()` for its oid, and ' +
+      'lists tags with `tagForeach` (oid and name). isomorphic-git: `listRefs` of refs/heads, refs/tags and refs/remotes (every namespace in the fixture), ' +
+      'names only — an oid per ref would need a `resolveRef` each, which re-reads packed-refs (see resolve).',
+    `- Resolve: the same ${fmtInt(r.total.resolve)} names for everyone. git: \`cat-file --batch-check='%(objectname)'\` with the names on stdin, and ` +
+      '`rev-parse` with all of them as arguments (one process; rev-parse also checks each for ambiguity, as `core.warnAmbiguousRefs` is on by default). ' +
+      'ferrogit `resolveSync(name).oid` per name; es-git `getReference(name).resolve().target()` per name. isomorphic-git `resolveRef` reads and parses ' +
+      `packed-refs on every call, so it resolves a fixed sample (the first ${REFS_ISO_RESOLVE_SAMPLE} of the seeded list) and the total is extrapolated ` +
+      'as first call + per-name time × (10,000 − 1), marked "~".',
+    `- Update: the same ${fmtInt(r.total.update)} \`(name, new, old)\` triples for everyone, each run on the same state of the fixture: ` +
+      'a working copy made once with `cp -a` (a full copy per run takes most of a minute here because of the 70,000 reflog files), in which each ' +
+      'updated ref\'s loose file and reflog and `packed-refs` are put back as in the fixture before every run (untimed; the copy is then checked ref by ref). ' +
+      'git: `update-ref --stdin` with one `update NAME NEW OLD` line per ref (without `start`/`commit`, git runs the whole input as ONE transaction); ' +
+      'the same with `start` / `update` / `commit` around each line (one transaction per ref, one process); and, for reference, separate ' +
+      `\`git update-ref NAME NEW OLD\` processes: ${REFS_PROC_SAMPLE} of them, run one after another from the harness, times ×${REFS_UPDATES / REFS_PROC_SAMPLE} ` +
+      '(extrapolated; no RSS). ferrogit: `updateSync(name, new, { expectedOld: old })` per ref, each its own transaction. es-git has no reference update ' +
+      'with an expected old value: `createBranch(shortName, commit, { force: true })` (the two commits are looked up once). isomorphic-git: ' +
+      '`writeRef({ force: true })`, which neither checks the old value nor writes a reflog. No reflog message is given anywhere.',
+  ])
+  L.push('')
+  L.push(REFS_END)
+  L.push('')
+  return L.join('\n')
+}
+
+/** Existing file text without its refs block (and that block, if any). */
+function splitRefsBlock(text) {
+  const a = text.indexOf(REFS_START)
+  const b = text.indexOf(REFS_END)
+  if (a < 0 || b < a) return { rest: text, block: null }
+  const end = b + REFS_END.length
+  return { rest: text.slice(0, a).trimEnd() + '\n' + text.slice(end).replace(/^\s*\n/, ''), block: text.slice(a, end) + '\n' }
+}
+
 // ---------------------------------------------------------------- main
 async function main() {
   const started = new Date()
   const t0 = performance.now()
   mkdirSync(CACHE, { recursive: true })
-  log(`${COMMAND}: repos ${REPOS.join(', ')}, ${REPS} repetition(s), cache ${CACHE}`)
+  log(`${COMMAND}: suite ${SUITE}${SUITE !== 'refs' ? `, repos ${REPOS.join(', ')}` : ''}, ${REPS} repetition(s), cache ${CACHE}`)
   const m = machine()
-  const all = []
-  for (const name of REPOS) {
-    const fx = name === 'self' ? selfRepo() : fixture(name)
-    const r = await benchRepo(name, fx)
-    all.push(r)
-    console.log(tables(r))
+  let all = null
+  if (SUITE !== 'refs') {
+    all = []
+    for (const name of REPOS) {
+      const fx = name === 'self' ? selfRepo() : fixture(name)
+      const r = await benchRepo(name, fx)
+      all.push(r)
+      console.log(tables(r))
+    }
   }
+  let refsRes = null
+  const refsStarted = new Date()
+  const tRefs = performance.now()
+  if (SUITE !== 'objects') {
+    refsRes = await benchRefs(refsFixture())
+    console.log(refsTables(refsRes))
+  }
+  const refsMs = performance.now() - tRefs
   m.loadEnd = loadavg()
   m.addonEnd = addonId()
   if (m.addonEnd !== m.addon) log('WARNING: the ferrogit addon changed during the run')
-  const md = report(all, m, started, performance.now() - t0)
-  writeFileSync(OUT, md)
-  writeFileSync(join(CACHE, `results-${QUICK ? 'quick' : 'full'}.json`), JSON.stringify({ machine: m, started, reps: REPS, repos: all }, null, 2))
-  console.log(targets(all))
+  const previous = existsSync(OUT) ? splitRefsBlock(readFileSync(OUT, 'utf8')) : { rest: '# ferrogit benchmarks\n\n', block: null }
+  let refsBlock = refsRes ? refsReport(refsRes, m, refsStarted, refsMs) : previous.block
+  if (refsRes && m.addonEnd !== m.addon) refsBlock = refsBlock.replace('## Refs\n', `## Refs\n\n**WARNING: the ferrogit addon changed during the run** (at end: ${m.addonEnd}).\n`)
+  // objects suite run: a fresh report (keeping the previous refs block if the refs
+  // suite was not run); refs only: the previous file with its refs block replaced
+  const body = all ? report(all, m, started, performance.now() - t0) : previous.rest
+  const md = body.trimEnd() + '\n\n' + (refsBlock ?? '')
+  writeFileSync(OUT, md.trimEnd() + '\n')
+  const tag = QUICK ? 'quick' : 'full'
+  if (all) writeFileSync(join(CACHE, `results-${tag}.json`), JSON.stringify({ machine: m, started, reps: REPS, repos: all }, null, 2))
+  if (refsRes) writeFileSync(join(CACHE, `results-refs-${tag}.json`), JSON.stringify({ machine: m, started: refsStarted, reps: REPS, refs: refsRes }, null, 2))
+  if (all) console.log(targets(all))
+  if (refsRes) console.log(refsTargets(refsRes))
   log(`wrote ${OUT}`)
-  if (all.some((r) => r.problems.length)) {
+  if ((all && all.some((r) => r.problems.length)) || (refsRes && refsRes.problems.length)) {
     log('some correctness checks failed (see above)')
     process.exitCode = 1
   }

@@ -17,28 +17,91 @@ use crate::js::error;
 use crate::js::repository::RepoState;
 use crate::js::util::{self, JsRaw};
 
-fn ref_object(env: sys::napi_env, r: &Ref) -> sys::napi_value {
+/// Property names and common values, made once per call: building 100,000 refs
+/// with C-string keys re-internalized every time was most of a listing's cost.
+struct Strings {
+    kind: sys::napi_value,
+    name: sys::napi_value,
+    oid: sys::napi_value,
+    peeled: sys::napi_value,
+    storage: sys::napi_value,
+    target: sys::napi_value,
+    direct: sys::napi_value,
+    symbolic: sys::napi_value,
+    null: sys::napi_value,
+    storages: [sys::napi_value; 5],
+}
+
+impl Strings {
+    fn new(env: sys::napi_env) -> Strings {
+        let s = |x: &str| util::string(env, x);
+        Strings {
+            kind: s("kind"),
+            name: s("name"),
+            oid: s("oid"),
+            peeled: s("peeled"),
+            storage: s("storage"),
+            target: s("target"),
+            direct: s("direct"),
+            symbolic: s("symbolic"),
+            null: util::null(env),
+            storages: [s("new"), s("loose"), s("packed"), s("loose-packed"), s("memory")],
+        }
+    }
+
+    fn storage(&self, st: crate::core::refs::Storage) -> sys::napi_value {
+        use crate::core::refs::Storage::*;
+        self.storages[match st {
+            New => 0,
+            Loose => 1,
+            Packed => 2,
+            LoosePacked => 3,
+            Memory => 4,
+        }]
+    }
+}
+
+fn desc(name: sys::napi_value, value: sys::napi_value) -> sys::napi_property_descriptor {
+    sys::napi_property_descriptor {
+        utf8name: std::ptr::null(),
+        name,
+        method: None,
+        getter: None,
+        setter: None,
+        value,
+        attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::enumerable | sys::PropertyAttributes::configurable,
+        data: std::ptr::null_mut(),
+    }
+}
+
+fn ref_object_with(env: sys::napi_env, k: &Strings, r: &Ref) -> sys::napi_value {
     let o = util::object(env);
     let hex = |id: Option<crate::core::oid::ObjectId>| match id {
         Some(id) => util::string(env, &id.to_hex()),
-        None => util::null(env),
+        None => k.null,
     };
-    match r {
-        Ref::Direct { name, oid, peeled, storage } => {
-            util::set(env, o, "kind\0", util::string(env, "direct"));
-            util::set(env, o, "name\0", util::string(env, name));
-            util::set(env, o, "oid\0", hex(*oid));
-            util::set(env, o, "peeled\0", hex(*peeled));
-            util::set(env, o, "storage\0", util::string(env, storage.as_str()));
-        }
-        Ref::Symbolic { name, target, storage } => {
-            util::set(env, o, "kind\0", util::string(env, "symbolic"));
-            util::set(env, o, "name\0", util::string(env, name));
-            util::set(env, o, "target\0", ref_object(env, target));
-            util::set(env, o, "storage\0", util::string(env, storage.as_str()));
-        }
-    }
+    let props: Vec<sys::napi_property_descriptor> = match r {
+        Ref::Direct { name, oid, peeled, storage } => vec![
+            desc(k.kind, k.direct),
+            desc(k.name, util::string(env, name)),
+            desc(k.oid, hex(*oid)),
+            desc(k.peeled, hex(*peeled)),
+            desc(k.storage, k.storage(*storage)),
+        ],
+        Ref::Symbolic { name, target, storage } => vec![
+            desc(k.kind, k.symbolic),
+            desc(k.name, util::string(env, name)),
+            desc(k.target, ref_object_with(env, k, target)),
+            desc(k.storage, k.storage(*storage)),
+        ],
+    };
+    // SAFETY: o and every name/value belong to this env; the descriptors outlive the call.
+    unsafe { sys::napi_define_properties(env, o, props.len(), props.as_ptr()) };
     o
+}
+
+fn ref_object(env: sys::napi_env, r: &Ref) -> sys::napi_value {
+    ref_object_with(env, &Strings::new(env), r)
 }
 
 fn opt_ref(env: sys::napi_env, r: &Option<Ref>) -> sys::napi_value {
@@ -49,7 +112,8 @@ fn opt_ref(env: sys::napi_env, r: &Option<Ref>) -> sys::napi_value {
 }
 
 fn refs_list(env: sys::napi_env, v: &[Ref]) -> sys::napi_value {
-    let items: Vec<_> = v.iter().map(|r| ref_object(env, r)).collect();
+    let k = Strings::new(env);
+    let items: Vec<_> = v.iter().map(|r| ref_object_with(env, &k, r)).collect();
     util::array(env, &items)
 }
 

@@ -172,35 +172,47 @@ impl Store {
     }
 
     /// Loose ref names under `refs/` in `dir`, sorted.
-    fn loose_names(&self, dir: &Path, prefix: &str, per_worktree: bool, out: &mut Vec<String>) {
-        fn walk(base: &Path, rel: &str, out: &mut Vec<String>) {
+    /// Loose ref names under `refs/` in `dir` that start with `prefix`. Only the
+    /// directory the prefix names is walked (`refs/heads/x/` walks `refs/heads/x`),
+    /// so a check of one name does not read every loose ref. `keep` filters by
+    /// per-worktree-ness.
+    fn loose_names(dir: &Path, prefix: &str, keep: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
+        fn walk(base: &Path, rel: &str, prefix: &str, keep: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
             let Ok(rd) = std::fs::read_dir(base.join(rel)) else { return };
             for e in rd.flatten() {
                 let Some(n) = e.file_name().to_str().map(str::to_string) else { continue };
                 let full = format!("{rel}/{n}");
                 let Ok(ft) = e.file_type() else { continue };
                 if ft.is_dir() {
-                    walk(base, &full, out);
-                } else if !n.ends_with(".lock") && name::check(&full, name::Check::default()).is_ok() {
+                    // Descend only where names under the prefix can be.
+                    let dir_prefix = format!("{full}/");
+                    if dir_prefix.starts_with(prefix) || prefix.starts_with(&dir_prefix) {
+                        walk(base, &full, prefix, keep, out);
+                    }
+                } else if full.starts_with(prefix) && !n.ends_with(".lock") && keep(&full) && name::check(&full, name::Check::default()).is_ok() {
                     out.push(full);
                 }
             }
         }
-        let mut found = Vec::new();
-        walk(dir, "refs", &mut found);
-        out.extend(
-            found
-                .into_iter()
-                .filter(|n| n.starts_with(prefix) && name::is_per_worktree(n) == per_worktree),
-        );
+        let start = match prefix.rfind('/') {
+            Some(i) if prefix.starts_with("refs/") => &prefix[..i],
+            _ => "refs",
+        };
+        if start == "refs" || start.starts_with("refs/") {
+            walk(dir, start, prefix, keep, out);
+        }
     }
 
     /// Every ref under `prefix` (all of `refs/` when empty), sorted by name,
     /// loose over packed, per-worktree and common merged. Symbolic refs keep their chain.
     pub fn list(&self, prefix: &str) -> Result<Vec<Ref>> {
         let mut loose = Vec::new();
-        self.loose_names(&self.common_dir, prefix, false, &mut loose);
-        self.loose_names(&self.git_dir, prefix, true, &mut loose);
+        if self.git_dir == self.common_dir {
+            Store::loose_names(&self.common_dir, prefix, &|_| true, &mut loose);
+        } else {
+            Store::loose_names(&self.common_dir, prefix, &|n| !name::is_per_worktree(n), &mut loose);
+            Store::loose_names(&self.git_dir, prefix, &|n| name::is_per_worktree(n), &mut loose);
+        }
         loose.sort();
         loose.dedup();
         let packed = self.packed()?;

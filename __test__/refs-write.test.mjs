@@ -224,3 +224,35 @@ describe('reflog, packRefs and watch', () => {
     ])
   })
 })
+
+describe('linked worktrees', () => {
+  test('per-worktree refs are written to the worktree, shared refs to the common dir, as git sees them', () => {
+    const { r, commits } = repoWithHistory()
+    const wtPath = join(r, '..', 'wt')
+    git(r, 'worktree', 'add', '-q', '--detach', wtPath, commits[0])
+    const wt = Repository.openSync(wtPath)
+    const wtGitDir = wt.gitDir
+    wt.refs.updateSync('refs/worktree/mine', commits[1])
+    wt.refs.updateSync('refs/bisect/bad', commits[2])
+    wt.refs.updateSync('refs/heads/from-wt', commits[1], { message: 'made in a worktree' })
+    wt.refs.updateSync('HEAD', commits[2])
+    // Where the files went.
+    assert.ok(existsSync(join(wtGitDir, 'refs/worktree/mine')))
+    assert.ok(existsSync(join(wtGitDir, 'refs/bisect/bad')))
+    assert.ok(existsSync(join(r, '.git/refs/heads/from-wt')))
+    // What git sees from each side.
+    const inWt = (...a) => git(wtPath, ...a).toString().trim()
+    assert.equal(inWt('rev-parse', 'refs/worktree/mine'), commits[1])
+    assert.equal(inWt('rev-parse', 'HEAD'), commits[2])
+    assert.equal(revParse(r, 'HEAD'), commits[2], 'main worktree HEAD untouched (main is at c2)')
+    assert.equal(revParse(r, 'refs/worktree/mine'), '', 'not visible from the main worktree')
+    assert.equal(revParse(r, 'refs/heads/from-wt'), commits[1])
+    assert.equal(inWt('rev-parse', 'main-worktree/HEAD'), wt.refs.resolveSync('main-worktree/HEAD').oid)
+    // The main worktree reaches the linked one's refs through worktrees/<id>/.
+    const id = wtGitDir.split('/').pop()
+    const main = Repository.openSync(r)
+    assert.equal(main.refs.resolveSync(`worktrees/${id}/HEAD`).oid, commits[2])
+    assert.equal(main.refs.resolveSync(`worktrees/${id}/refs/worktree/mine`).oid, commits[1])
+    git(r, 'fsck', '--no-progress')
+  })
+})

@@ -10,3 +10,5 @@ pub mod oid;
 pub mod refs;
 pub mod repo;
 pub mod rev;
+#[cfg(test)]
+pub mod testutil;

@@ -280,32 +280,9 @@ impl ObjectStore for Store {
 mod tests {
     use super::*;
     use crate::core::object::{self, Kind};
-    use std::process::Command;
 
     fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.com")
-            .env("GIT_COMMITTER_NAME", "C")
-            .env("GIT_COMMITTER_EMAIL", "c@example.com")
-            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-            .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("git runs");
-        if let Some(i) = input {
-            child.stdin.take().expect("stdin").write_all(i).expect("write");
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().expect("git finishes");
-        assert!(out.status.success(), "git {args:?} failed");
-        out.stdout
+        crate::core::testutil::git_bytes(dir, args, input)
     }
 
     /// Every object git lists, as (oid, kind, content).

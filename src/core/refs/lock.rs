@@ -466,7 +466,6 @@ fn timeout_ms(config: &Config, key: &str, default: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Barrier};
 
@@ -768,19 +767,7 @@ mod tests {
     // --- interop with the git CLI ---
 
     fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-        Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.com")
-            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-            .env("GIT_COMMITTER_NAME", "C")
-            .env("GIT_COMMITTER_EMAIL", "c@example.com")
-            .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-            .output()
-            .expect("git runs")
+        crate::core::testutil::git_output(dir, args, None)
     }
 
     fn git_ok(dir: &Path, args: &[&str]) -> String {

@@ -1,0 +1,44 @@
+//! Test helpers shared by the core's unit tests: the git CLI run in a fixed,
+//! isolated environment (no system or global config, fixed identities and dates),
+//! so expected values come from git itself and are the same on every machine.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Run `git args` in `dir` with `input` on stdin; returns its output whatever the exit status.
+pub fn git_output(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Output {
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "C")
+        .env("GIT_COMMITTER_EMAIL", "c@example.com")
+        .env("GIT_AUTHOR_DATE", "1700000000 +0000")
+        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    if let Some(i) = input {
+        child.stdin.take().expect("stdin was piped").write_all(i).expect("write to git");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("git finishes")
+}
+
+/// Run git and require success; returns stdout.
+pub fn git_bytes(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+    let out = git_output(dir, args, input);
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// Run git and require success; returns trimmed stdout as text.
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&git_bytes(dir, args, None)).trim().to_string()
+}

@@ -256,3 +256,17 @@ describe('linked worktrees', () => {
     git(r, 'fsck', '--no-progress')
   })
 })
+
+test('without GIT_COMMITTER_DATE, reflog entries carry the local time zone, as git writes them', async () => {
+  const { r, commits } = repoWithHistory()
+  const { execFileSync } = await import('node:child_process')
+  const script = `const fg = require(${JSON.stringify(join(process.cwd(), 'index.js'))});` +
+    `fg.Repository.openSync(${JSON.stringify(r)}).refs.updateSync('refs/heads/tz', ${JSON.stringify(commits[0])}, { message: 'tz' })`
+  const env = { ...process.env, TZ: 'Asia/Kolkata' }
+  delete env.GIT_COMMITTER_DATE
+  execFileSync(process.execPath, ['-e', script], { env })
+  const line = readFileSync(join(r, '.git/logs/refs/heads/tz'), 'utf8')
+  assert.match(line, / \+0530\ttz\n$/)
+  git(r, 'update-ref', '-m', 'git', 'refs/heads/tz2', commits[0], { env: { ...env } })
+  assert.match(readFileSync(join(r, '.git/logs/refs/heads/tz2'), 'utf8'), / \+0530\tgit\n$/, 'git writes the same zone')
+})

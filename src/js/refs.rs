@@ -288,9 +288,24 @@ fn committer(repo: &crate::core::repo::Repository) -> Signature {
         .map(|s| (s.seconds, s.offset))
         .unwrap_or_else(|| {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-            (now, 0)
+            (now, local_offset_minutes(now))
         });
     Signature { name, email, seconds, offset }
+}
+
+/// The local time zone's offset from UTC at `seconds`, in minutes east (as git
+/// writes in reflogs), from the C library's `localtime_r` (honours `TZ`).
+fn local_offset_minutes(seconds: i64) -> i32 {
+    let t: libc::time_t = seconds as libc::time_t;
+    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers are valid for the call.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; localtime_r is the thread-safe form.
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        (tm.tm_gmtoff / 60) as i32
+    } else {
+        0
+    }
 }
 
 fn run_transaction(repo: &crate::core::repo::Repository, edits: Vec<Edit>) -> std::result::Result<(), CoreError> {

@@ -213,10 +213,14 @@ describe('reflog, packRefs and watch', () => {
     const { r, commits, repo } = repoWithHistory()
     const seen = []
     const w = repo.refs.watch((changes) => seen.push(...changes), { pollMs: 20, prefix: 'refs/heads/' })
+    // Wait for each change to be reported (bounded), not a fixed time: robust on a busy machine.
+    const until = async (n) => {
+      for (let t = 0; seen.length < n && t < 250; t++) await new Promise((res) => setTimeout(res, 20))
+    }
     git(r, 'update-ref', 'refs/heads/watched', commits[0])
-    await new Promise((res) => setTimeout(res, 150))
+    await until(1)
     repo.refs.deleteSync('refs/heads/watched')
-    await new Promise((res) => setTimeout(res, 150))
+    await until(2)
     w.close()
     assert.deepEqual(seen, [
       { name: 'refs/heads/watched', oldOid: null, newOid: commits[0] },

@@ -274,3 +274,21 @@ test('without GIT_COMMITTER_DATE, reflog entries carry the local time zone, as g
   git(r, 'update-ref', '-m', 'git', 'refs/heads/tz2', commits[0], { env: { ...env } })
   assert.match(readFileSync(join(r, '.git/logs/refs/heads/tz2'), 'utf8'), / \+0530\tgit\n$/, 'git writes the same zone')
 })
+
+test('the reflog names the user from the global config when the repository has none, as git does', async () => {
+  const { r, commits } = repoWithHistory()
+  const { execFileSync } = await import('node:child_process')
+  const dir = mkdtempSync(join(tmpdir(), 'ferrogit-global-'))
+  temps.push(dir)
+  const globalFile = join(dir, 'gitconfig')
+  writeFileSync(globalFile, '[user]\n\tname = Global Person\n\temail = global@example.com\n')
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: globalFile }
+  for (const k of ['GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_COMMITTER_DATE']) delete env[k]
+  const script = `const fg = require(${JSON.stringify(join(process.cwd(), 'index.js'))});` +
+    `fg.Repository.openSync(${JSON.stringify(r)}).refs.updateSync('refs/heads/g', ${JSON.stringify(commits[0])}, { message: 'g' })`
+  execFileSync(process.execPath, ['-e', script], { env })
+  git(r, 'update-ref', '-m', 'g2', 'refs/heads/g2', commits[0], { env })
+  const who = (n) => git(r, 'log', '-g', '-1', '--format=%gn <%ge>', n).toString().trim()
+  assert.equal(who('refs/heads/g'), 'Global Person <global@example.com>')
+  assert.equal(who('refs/heads/g'), who('refs/heads/g2'))
+})

@@ -276,11 +276,38 @@ fn message_from(env: sys::napi_env, options: &Option<JsRaw>) -> Result<Option<St
     })
 }
 
+/// The user's global git config, as git finds it: `GIT_CONFIG_GLOBAL`, else
+/// `$XDG_CONFIG_HOME/git/config` (or `~/.config/git/config`) then `~/.gitconfig`.
+fn global_config() -> crate::core::config::Config {
+    use crate::core::config::Config;
+    if let Some(p) = std::env::var_os("GIT_CONFIG_GLOBAL") {
+        return Config::read(std::path::Path::new(&p));
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(std::path::PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let mut c = Config::default();
+    if let Some(x) = xdg {
+        c.extend(Config::read(&x.join("git/config")));
+    }
+    if let Some(h) = home {
+        c.extend(Config::read(&h.join(".gitconfig")));
+    }
+    c
+}
+
 /// Who reflog entries name: GIT_COMMITTER_NAME/EMAIL/DATE, else `user.name` /
-/// `user.email` from the repository's config, at the current time.
+/// `user.email` from the repository's config, then the global config, at the
+/// current time in the local zone.
 fn committer(repo: &crate::core::repo::Repository) -> Signature {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let cfg = |k: &str| repo.config.get("user", k).flatten().map(str::to_string);
+    let global = std::cell::OnceCell::new();
+    let cfg = |k: &str| {
+        repo.config
+            .get("user", k)
+            .flatten()
+            .map(str::to_string)
+            .or_else(|| global.get_or_init(global_config).get("user", k).flatten().map(str::to_string))
+    };
     let name = env("GIT_COMMITTER_NAME").or_else(|| cfg("name")).unwrap_or_else(|| "ferrogit".into());
     let email = env("GIT_COMMITTER_EMAIL").or_else(|| cfg("email")).unwrap_or_else(|| "ferrogit@localhost".into());
     let (seconds, offset) = env("GIT_COMMITTER_DATE")

@@ -7,13 +7,12 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { copyOf, fixture, git, gitEnv } from './fixtures/repos.mjs'
+import { copyOf, fixture, git, run } from './fixtures/repos.mjs'
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ferrogit.js')
 
@@ -21,34 +20,6 @@ const scratch = []
 after(() => {
   for (const d of scratch) rmSync(d, { recursive: true, force: true })
 })
-
-/**
- * Run a process, collecting all of its output (no buffer limit: full listings are ~6 MB);
- * at most LIMIT at a time.
- */
-const LIMIT = Math.max(2, Math.min(6, availableParallelism() * 2))
-let active = 0
-const waiting = []
-async function run(cmd, args, cwd) {
-  while (active >= LIMIT) await new Promise((r) => waiting.push(r))
-  active++
-  try {
-    return await new Promise((resolveRun, reject) => {
-      const child = spawn(cmd, args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-      const out = []
-      const err = []
-      child.stdout.on('data', (d) => out.push(d))
-      child.stderr.on('data', (d) => err.push(d))
-      child.on('error', reject)
-      child.on('close', (status, signal) =>
-        resolveRun({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }),
-      )
-    })
-  } finally {
-    active--
-    waiting.shift()?.()
-  }
-}
 
 let neutralCwd
 const ferrogit = (args) => run(process.execPath, [BIN, ...args], neutralCwd)

@@ -465,36 +465,12 @@ fn timeout_ms(config: &Config, key: &str, default: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use crate::core::testutil::TempDir;
     use super::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Barrier};
 
     /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> TempDir {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
-            let p = std::env::temp_dir().join(format!(
-                "ferrogit-lock-{}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst),
-                nanos
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> =
@@ -505,7 +481,7 @@ mod tests {
 
     #[test]
     fn second_acquire_is_locked_until_release() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("refs/heads/main");
         let first = Lock::acquire(&path, "refs/heads/main").unwrap();
         assert!(first.lock_path().exists());
@@ -530,7 +506,7 @@ mod tests {
 
     #[test]
     fn commit_replaces_target() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("HEAD");
         std::fs::write(&path, b"ref: refs/heads/old\n").unwrap();
         let mut lock = Lock::acquire(&path, "HEAD").unwrap();
@@ -551,7 +527,7 @@ mod tests {
 
     #[test]
     fn stale_lock_is_refused_and_target_unchanged() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("refs/heads/main");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"old\n").unwrap();
@@ -569,7 +545,7 @@ mod tests {
 
     #[test]
     fn acquire_with_timeout_waits_for_release() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("packed-refs");
         let held = Lock::acquire(&path, "packed-refs").unwrap();
         let releaser = std::thread::spawn(move || {
@@ -584,7 +560,7 @@ mod tests {
 
     #[test]
     fn panic_while_holding_removes_lock() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("refs/heads/main");
         let p2 = path.clone();
         let r = std::panic::catch_unwind(move || {
@@ -599,7 +575,7 @@ mod tests {
 
     #[test]
     fn parent_is_a_file_is_a_name_conflict() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let heads = t.0.join("refs/heads");
         std::fs::create_dir_all(&heads).unwrap();
         std::fs::write(heads.join("a"), b"x\n").unwrap();
@@ -622,7 +598,7 @@ mod tests {
 
     #[test]
     fn directory_at_target() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let heads = t.0.join("refs/heads");
         // refs/heads/a/b exists, so refs/heads/a conflicts with it.
         std::fs::create_dir_all(heads.join("a")).unwrap();
@@ -641,7 +617,7 @@ mod tests {
 
     #[test]
     fn creates_missing_parents() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = t.0.join("refs/remotes/origin/feature/x");
         let mut lock = Lock::acquire(&path, "refs/remotes/origin/feature/x").unwrap();
         lock.write_all(b"z\n").unwrap();
@@ -651,7 +627,7 @@ mod tests {
 
     #[test]
     fn threads_race_exactly_one_wins_each_round() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = Arc::new(t.0.join("refs/heads/race"));
         const THREADS: usize = 8;
         const ROUNDS: usize = 25;
@@ -697,7 +673,7 @@ mod tests {
 
     #[test]
     fn readers_never_see_partial_writes() {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         let path = Arc::new(t.0.join("packed-refs"));
         let a = vec![b'a'; 64 * 1024];
         let b = vec![b'b'; 96 * 1024];
@@ -778,7 +754,7 @@ mod tests {
 
     /// A repo with `main` at commit A, and the oid of a second commit B.
     fn repo() -> (TempDir, String, String) {
-        let t = TempDir::new();
+        let t = TempDir::new("lock");
         git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
         let tree = git_ok(&t.0, &["write-tree"]);
         let a = git_ok(&t.0, &["commit-tree", &tree, "-m", "a"]);

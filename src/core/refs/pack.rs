@@ -302,46 +302,15 @@ fn remove_empty_parents(store: &files::Store, name: &str) {
 
 #[cfg(test)]
 mod tests {
+    use crate::core::testutil::TempDir;
+    use crate::core::testutil::command;
     use super::*;
     use crate::core::odb::pack::cache::Cache;
     use std::path::PathBuf;
     use std::process::Command;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, OnceLock};
 
-    /// A temp dir removed on drop.
-    struct TempDir(PathBuf);
 
-    impl TempDir {
-        fn new(tag: &str) -> TempDir {
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let p = std::env::temp_dir().join(format!("ferrogit-pack-{tag}-{}-{n}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).expect("temp dir");
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn command(program: &str, dir: &Path) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.com")
-            .env("GIT_COMMITTER_NAME", "C")
-            .env("GIT_COMMITTER_EMAIL", "c@example.com")
-            .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-            .env("GIT_COMMITTER_DATE", "1700000000 +0000");
-        c
-    }
 
     /// Run git in `dir`; panics unless it succeeds. Returns stdout.
     fn git(dir: &Path, args: &[&str]) -> String {

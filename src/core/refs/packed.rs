@@ -543,26 +543,10 @@ pub fn write(records: &[(String, ObjectId, Option<ObjectId>)], out: &mut Vec<u8>
 
 #[cfg(test)]
 mod tests {
+    use crate::core::testutil::TempDir;
     use super::*;
     use std::collections::HashSet;
 
-    /// A temp dir removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> TempDir {
-            let p = std::env::temp_dir().join(format!("ferrogit-packed-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).expect("temp dir");
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
         crate::core::testutil::git_bytes(dir, args, input)

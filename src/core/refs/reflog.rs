@@ -251,27 +251,10 @@ pub fn should_log(name: &str, config: &Config, is_bare: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::core::testutil::TempDir;
     use super::*;
     use std::process::{Command, Output};
 
-    /// A temp dir removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> TempDir {
-            let p =
-                std::env::temp_dir().join(format!("ferrogit-reflog-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).expect("temp dir");
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn run(dir: &Path, args: &[&str], date: &str) -> Output {
         let out = Command::new("git")

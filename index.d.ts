@@ -68,26 +68,30 @@ export declare class RefDatabase {
   /** Follow the chain to a direct ref, synchronously. */
   resolveSync(name: string): DirectRef
   /**
+   * The name the symbolic ref `name` points to, read one link only (as `git
+   * symbolic-ref --no-recurse`; works on a chain too deep or looping to
+   * resolve); null when `name` is a direct ref or does not exist.
+   */
+  readSymbolic(name: string): Promise<string | null>
+  /** `readSymbolic`, synchronously. */
+  readSymbolicSync(name: string): string | null
+  /**
    * git's DWIM: the first of `x`, `refs/x`, `refs/tags/x`, `refs/heads/x`,
    * `refs/remotes/x`, `refs/remotes/x/HEAD` that exists, or null.
    */
   dwim(short: string): Promise<Ref | null>
   /** DWIM, synchronously. */
   dwimSync(short: string): Ref | null
-  /** Every ref under `prefix` (default `refs/`), sorted by name; loose overrides packed. */
-  list(prefix?: string | undefined | null): Promise<Ref[]>
-  /** Every ref under `prefix`, synchronously. */
-  listSync(prefix?: string | undefined | null): Ref[]
   /** Start a transaction: queue edits, then `commit()` them all or none. */
   transaction(): RefTransaction
   /** Point `name` at `oid` (following a symbolic ref, as `git update-ref` does). */
-  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): Promise<void>
+  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string; noDeref?: boolean }): Promise<void>
   /** `update`, synchronously. */
-  updateSync(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): void
+  updateSync(name: string, oid: string, options?: { expectedOld?: string | null; message?: string; noDeref?: boolean }): void
   /** Delete `name` (from `packed-refs` too). */
-  delete(name: string, options?: { expectedOld?: string; message?: string }): Promise<void>
+  delete(name: string, options?: { expectedOld?: string; message?: string; noDeref?: boolean }): Promise<void>
   /** `delete`, synchronously. */
-  deleteSync(name: string, options?: { expectedOld?: string; message?: string }): void
+  deleteSync(name: string, options?: { expectedOld?: string; message?: string; noDeref?: boolean }): void
   /** Make `name` a symbolic ref to `target`. */
   setSymbolic(name: string, target: string, options?: { message?: string }): Promise<void>
   /** `setSymbolic`, synchronously. */
@@ -105,23 +109,43 @@ export declare class RefDatabase {
   packRefsSync(options?: { all?: boolean; prune?: boolean }): void
 }
 
-/** Edits queued for one all-or-nothing commit. */
+/**
+ * Edits queued for one all-or-nothing commit, optionally prepared first (git's
+ * `update-ref --stdin` `prepare`): `prepare()` takes every lock and checks every
+ * expected value, then `commit()` writes or `abort()` releases the locks. A
+ * prepared transaction that is dropped unreferenced releases its locks when
+ * collected, but callers should always `commit()` or `abort()`.
+ */
 export declare class RefTransaction {
   /** Create `name` at `oid`; the commit fails with `ERR_REF_EXISTS` if it exists. */
   create(name: string, oid: string, options?: { message?: string }): this
-  /** Point `name` at `oid`; `expectedOld: null` means it must not exist. */
-  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string }): this
-  /** Delete `name`. */
-  delete(name: string, options?: { expectedOld?: string; message?: string }): this
+  /**
+   * Point `name` at `oid`; `expectedOld: null` means it must not exist;
+   * `noDeref: true` overwrites a symbolic `name` itself instead of the ref it names.
+   */
+  update(name: string, oid: string, options?: { expectedOld?: string | null; message?: string; noDeref?: boolean }): this
+  /** Delete `name` (`noDeref: true` deletes a symbolic `name` itself). */
+  delete(name: string, options?: { expectedOld?: string; message?: string; noDeref?: boolean }): this
   /** Only check that `name` holds `expectedOld` (null: does not exist). */
   verify(name: string, expectedOld: string | null): this
   /** Make `name` a symbolic ref to `target`. */
   setSymbolic(name: string, target: string, options?: { message?: string }): this
+  /**
+   * Take every lock and check every expected value without writing (git's
+   * `prepare`); then `commit()` writes or `abort()` releases. Rejects with the
+   * commit's error codes, and then nothing is held.
+   */
+  prepare(): Promise<void>
+  /** `prepare`, synchronously. */
+  prepareSync(): void
   /** Commit every edit, or none. */
   commit(): Promise<void>
   /** Commit every edit, or none, synchronously. */
   commitSync(): void
-  /** Drop the queued edits; nothing is written. */
+  /**
+   * Drop the queued edits, releasing the locks of a prepared transaction;
+   * nothing is written.
+   */
   abort(): void
 }
 

@@ -18,6 +18,51 @@ function leafOid(ref) {
   return ref ? ref.oid : null
 }
 
+const STORAGE = ['new', 'loose', 'packed', 'loose-packed', 'memory']
+
+/**
+ * Ref objects from a listing in the compact form the addon sends (see `Listing`
+ * in src/js/refs.rs): names joined by '\n', 40 hex per oid and per peeled id,
+ * one meta byte per ref (storage in bits 0-2, 8 = has oid, 16 = symbolic,
+ * 32 = has peeled), and the symbolic refs as whole objects.
+ */
+function buildRefs([names, oids, meta, peeled, symbolic]) {
+  const n = meta.length
+  const out = new Array(n)
+  let start = 0
+  let o = 0
+  let p = 0
+  let s = 0
+  for (let i = 0; i < n; i++) {
+    let end = names.indexOf('\n', start)
+    if (end < 0) end = names.length
+    const m = meta[i]
+    if (m & 16) {
+      out[i] = symbolic[s++]
+    } else {
+      out[i] = {
+        kind: 'direct',
+        name: names.slice(start, end),
+        oid: m & 8 ? oids.slice(o, (o += 40)) : null,
+        peeled: m & 32 ? peeled.slice(p, (p += 40)) : null,
+        storage: STORAGE[m & 7],
+      }
+    }
+    start = end + 1
+  }
+  return out
+}
+
+/** Every ref under `prefix` (default `refs/`), sorted by name; loose overrides packed. */
+binding.RefDatabase.prototype.list = function list(prefix) {
+  return this.__listRaw(prefix).then(buildRefs)
+}
+
+/** `list`, synchronously. */
+binding.RefDatabase.prototype.listSync = function listSync(prefix) {
+  return buildRefs(this.__listRawSync(prefix))
+}
+
 /**
  * Watch refs for changes made by any process (git included): polls the ref
  * database (cheap: packed-refs is re-read only when its stat changes) and calls

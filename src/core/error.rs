@@ -41,7 +41,8 @@ pub enum Error {
     /// `a/b` against `a` (either way).
     RefNameConflict { name: String, other: String },
     /// A `.lock` is held by someone else.
-    RefLocked { name: String, path: PathBuf },
+    /// `path` is the lock file; None in an in-memory store (held by a prepared transaction).
+    RefLocked { name: String, path: Option<PathBuf> },
     /// Revision could not be parsed or resolved.
     InvalidRevision { spec: String, reason: String },
     /// The repository was closed.
@@ -116,8 +117,8 @@ impl Error {
             Error::CorruptObject { path, .. }
             | Error::CorruptPack { path, .. }
             | Error::Io { path, .. }
-            | Error::CorruptRef { path, .. } => path.as_deref(),
-            Error::RefLocked { path, .. } => Some(path),
+            | Error::CorruptRef { path, .. }
+            | Error::RefLocked { path, .. } => path.as_deref(),
             _ => None,
         }
     }
@@ -177,9 +178,10 @@ impl fmt::Display for Error {
             Error::RefConflict { name, reason } => write!(f, "ref {name} was not as expected: {reason}"),
             Error::RefExists { name } => write!(f, "ref {name} already exists"),
             Error::RefNameConflict { name, other } => write!(f, "ref {name} conflicts with existing ref {other}"),
-            Error::RefLocked { name, path } => {
+            Error::RefLocked { name, path: Some(path) } => {
                 write!(f, "ref {name} is locked: {} exists (another process is updating it, or it is stale)", path.display())
             }
+            Error::RefLocked { name, path: None } => write!(f, "ref {name} is locked by a prepared transaction"),
             Error::InvalidRevision { spec, reason } => write!(f, "invalid revision {spec:?}: {reason}"),
             Error::Closed => write!(f, "the repository is closed"),
             Error::Aborted => write!(f, "the operation was aborted"),

@@ -21,12 +21,13 @@ pub struct Layout {
     pub is_bare: bool,
 }
 
-/// An opened repository (the core part, without refs yet).
+/// An opened repository: its layout, config, objects and refs.
 pub struct Repository {
     pub layout: Layout,
     pub config: Config,
     pub odb: composite::Store,
-    pub refs: crate::core::refs::files::Store,
+    /// The files store for a repository on disk.
+    pub refs: Box<dyn crate::core::refs::RefStore>,
 }
 
 /// Options for opening.
@@ -183,7 +184,7 @@ impl Repository {
         check_format(&layout, &config)?;
         let cache = Arc::new(Cache::new(opts.cache_bytes));
         let odb = composite::Store::open(&layout.common_dir.join("objects"), cache);
-        let refs = crate::core::refs::files::Store::new(&layout.git_dir, &layout.common_dir);
+        let refs = Box::new(crate::core::refs::files::Store::new(&layout.git_dir, &layout.common_dir));
         Ok(Repository { layout, config, odb, refs })
     }
 }

@@ -51,6 +51,10 @@ export interface ReflogEntry { oldOid: string; newOid: string; committer: Signat
 export interface RefChange { name: string; oldOid: string | null; newOid: string | null }
 export interface RefWatcher { close(): void }
 export interface RefDatabase {
+  /** Every ref under `prefix` (default `refs/`), sorted by name; loose overrides packed; per-worktree and common merged. */
+  list(prefix?: string): Promise<Ref[]>
+  /** `list`, synchronously. */
+  listSync(prefix?: string): Ref[]
   /**
    * Call `listener` with the refs under `prefix` (default `refs/`) that changed, by any
    * process, checking every `pollMs` (default 1000) milliseconds. `close()` stops it.

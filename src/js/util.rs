@@ -118,3 +118,27 @@ pub fn settle(env: sys::napi_env, d: sys::napi_deferred, r: std::result::Result<
         };
     }
 }
+
+/// A JS string from Latin-1 bytes (the fast path for ASCII text).
+pub fn latin1(env: sys::napi_env, s: &[u8]) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: env is the live env of the calling JS thread; s is valid for s.len() bytes.
+    unsafe { sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut v) };
+    v
+}
+
+/// A `Uint8Array` holding a copy of `data`.
+pub fn uint8_array(env: sys::napi_env, data: &[u8]) -> sys::napi_value {
+    let mut ab = ptr::null_mut();
+    let mut out: *mut c_void = ptr::null_mut();
+    let mut v = ptr::null_mut();
+    // SAFETY: napi allocates data.len() bytes at `out`, which we fill from a slice of that length.
+    unsafe {
+        sys::napi_create_arraybuffer(env, data.len(), &mut out, &mut ab);
+        if !out.is_null() && !data.is_empty() {
+            ptr::copy_nonoverlapping(data.as_ptr(), out.cast::<u8>(), data.len());
+        }
+        sys::napi_create_typedarray(env, sys::TypedarrayType::uint8_array, data.len(), ab, 0, &mut v);
+    }
+    v
+}

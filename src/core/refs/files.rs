@@ -15,11 +15,12 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::core::config::Config;
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
 use crate::core::refs::name::{self, Location};
 use crate::core::refs::packed::{self, StatKey};
-use crate::core::refs::{Ref, Storage, Value};
+use crate::core::refs::{pack, reflog, transaction, Prepared, Ref, RefStore, Storage, Stored, TxContext, Value};
 
 /// Where loose refs and `packed-refs` live.
 pub struct Store {
@@ -43,6 +44,12 @@ impl Store {
     /// The refs of a repository whose git dir and common dir are given (equal unless a linked worktree).
     pub fn new(git_dir: &Path, common_dir: &Path) -> Store {
         Store { git_dir: git_dir.to_path_buf(), common_dir: common_dir.to_path_buf(), packed: Mutex::new(None) }
+    }
+
+    /// Another handle on the same refs (its own `packed-refs` snapshot), for a
+    /// prepared transaction that outlives the borrow it was made from.
+    pub fn detached(&self) -> Store {
+        Store::new(&self.git_dir, &self.common_dir)
     }
 
     /// The file a loose ref `name` is stored in.
@@ -138,40 +145,6 @@ impl Store {
         }
     }
 
-    /// The ref `name` with its whole symbolic chain, or None if `name` does not exist.
-    /// A chain ending at a missing ref ends in an unborn `Direct` with storage `New`.
-    pub fn get(&self, name: &str) -> Result<Option<Ref>> {
-        crate::core::refs::chain(&|n| self.read(n), name)
-    }
-
-    /// Follow `name` to its direct ref: `ERR_REF_NOT_FOUND` if it (or the end of its chain) does not exist.
-    pub fn resolve(&self, name: &str) -> Result<Ref> {
-        let r = self.get(name)?.ok_or_else(|| Error::RefNotFound { name: name.to_string() })?;
-        let leaf = r.leaf().clone();
-        match leaf {
-            Ref::Direct { oid: Some(_), .. } => Ok(leaf),
-            _ => Err(Error::RefNotFound { name: leaf.name().to_string() }),
-        }
-    }
-
-    /// git's DWIM: the first existing ref among `x`, `refs/x`, `refs/tags/x`,
-    /// `refs/heads/x`, `refs/remotes/x`, `refs/remotes/x/HEAD`.
-    pub fn dwim(&self, short: &str) -> Result<Option<Ref>> {
-        for c in name::dwim_candidates(short) {
-            // A name outside refs/ is only a candidate as a root ref (HEAD, FETCH_HEAD, ...).
-            if !c.starts_with("refs/") && !name::is_per_worktree(&c) {
-                continue;
-            }
-            if let Some(r) = self.get(&c)? {
-                if r.leaf().oid().is_some() {
-                    return Ok(Some(r));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// Loose ref names under `refs/` in `dir`, sorted.
     /// Loose ref names under `refs/` in `dir` that start with `prefix`. Only the
     /// directory the prefix names is walked (`refs/heads/x/` walks `refs/heads/x`),
     /// so a check of one name does not read every loose ref. `keep` filters by
@@ -257,6 +230,28 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl RefStore for Store {
+    fn read(&self, name: &str) -> Result<Option<Stored>> {
+        Store::read(self, name)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<Ref>> {
+        Store::list(self, prefix)
+    }
+
+    fn prepare(&self, edits: Vec<transaction::Edit>, ctx: &TxContext<'_>) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(transaction::prepare(self, ctx, edits)?))
+    }
+
+    fn reflog(&self, name: &str) -> Result<Vec<reflog::Entry>> {
+        reflog::read(&self.log_path(name), name)
+    }
+
+    fn pack_refs(&self, opts: pack::Options, odb: &crate::core::odb::composite::Store, config: &Config) -> Result<()> {
+        pack::pack_refs(self, &self.common_dir, odb, opts, config)
     }
 }
 

@@ -113,7 +113,7 @@ impl Lock {
                     return Ok(lock);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    return Err(Error::RefLocked { name: name.to_string(), path: lock_path });
+                    return Err(Error::RefLocked { name: name.to_string(), path: Some(lock_path) });
                 }
                 Err(e) => {
                     // Missing or conflicting parents: find out which, and create

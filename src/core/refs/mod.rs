@@ -1,6 +1,8 @@
 //! References: the model (`Ref`, `Storage`, `Value`), names (`name`), the
-//! `packed-refs` format (`packed`), and the files store (`files`: loose over
-//! packed, per-worktree routing, symref chains to depth 5, DWIM, listing).
+//! `packed-refs` format (`packed`), and the stores behind one [`RefStore`]
+//! trait: the files store (`files`: loose over packed, per-worktree routing,
+//! transactions under git's lockfile protocol) and the in-memory store
+//! (`memory`). Symbolic chains are built by [`chain`] for both, to depth 5.
 
 pub mod files;
 pub mod lock;
@@ -11,6 +13,10 @@ pub mod packed;
 pub mod reflog;
 pub mod transaction;
 
+use crate::core::config::Config;
+use crate::core::error::{Error, Result};
+use crate::core::object::Signature;
+use crate::core::odb::ObjectStore;
 use crate::core::oid::ObjectId;
 
 /// git's limit on symbolic-ref chains (`SYMREF_MAXDEPTH`): at most this many
@@ -93,7 +99,7 @@ pub type Stored = (Value, Storage, Option<ObjectId>);
 /// links are followed to depth [`MAX_SYMREF_DEPTH`] (`ERR_SYMREF_CYCLE` beyond
 /// or on a loop); a chain ending at a missing ref ends in an unborn direct ref
 /// with storage `New`. None if `name` itself does not exist.
-pub fn chain(read: &dyn Fn(&str) -> crate::core::error::Result<Option<Stored>>, name: &str) -> crate::core::error::Result<Option<Ref>> {
+pub fn chain(read: &dyn Fn(&str) -> Result<Option<Stored>>, name: &str) -> Result<Option<Ref>> {
     let Some(first) = read(name)? else { return Ok(None) };
     // Collect the links first, then build from the end (no recursion).
     let mut links: Vec<(String, Storage, Option<ObjectId>, Option<Value>)> = Vec::new();
@@ -107,7 +113,7 @@ pub fn chain(read: &dyn Fn(&str) -> crate::core::error::Result<Option<Stored>>, 
             Some((Value::Symbolic(t), storage, _)) => {
                 // This is read number links.len() + 1; git stops after MAX_SYMREF_DEPTH reads.
                 if links.len() + 1 >= MAX_SYMREF_DEPTH {
-                    return Err(crate::core::error::Error::SymrefCycle { name: name.to_string() });
+                    return Err(Error::SymrefCycle { name: name.to_string() });
                 }
                 links.push((cur.0, storage, None, Some(Value::Symbolic(t.clone()))));
                 let next = read(&t)?;
@@ -129,4 +135,77 @@ pub fn chain(read: &dyn Fn(&str) -> crate::core::error::Result<Option<Stored>>, 
         r = Ref::Symbolic { name: n, target: Box::new(r), storage };
     }
     Ok(Some(r))
+}
+
+/// What a transaction needs besides the store: the objects (updates must name
+/// existing objects), the repository's config (reflog and fsync rules, lock
+/// timeouts), whether it is bare, and who the reflog says made the change.
+pub struct TxContext<'a> {
+    pub odb: &'a dyn ObjectStore,
+    pub config: &'a Config,
+    pub is_bare: bool,
+    pub committer: Signature,
+}
+
+/// A transaction that has taken its locks and checked every expected value
+/// (git's `ref_transaction_prepare`). `commit` writes it; dropping it releases
+/// every lock and changes nothing.
+pub trait Prepared: Send {
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A reference store: what `repo.refs` reads and writes through, on disk
+/// (files: loose over packed) or in memory.
+pub trait RefStore: Send + Sync {
+    /// Read `name` itself, not following it: its value, storage and peeled id, or None.
+    fn read(&self, name: &str) -> Result<Option<Stored>>;
+
+    /// Every ref under `prefix` (all when empty), sorted by name, chains kept.
+    fn list(&self, prefix: &str) -> Result<Vec<Ref>>;
+
+    /// Check, lock and verify `edits` (all or nothing) without writing yet.
+    fn prepare(&self, edits: Vec<transaction::Edit>, ctx: &TxContext<'_>) -> Result<Box<dyn Prepared>>;
+
+    /// The reflog of `name`, newest first (empty when it has none).
+    fn reflog(&self, name: &str) -> Result<Vec<reflog::Entry>>;
+
+    /// Move refs into `packed-refs` as `git pack-refs` does (a no-op where nothing is on disk).
+    fn pack_refs(&self, opts: pack::Options, odb: &crate::core::odb::composite::Store, config: &Config) -> Result<()>;
+
+    /// The ref `name` with its whole symbolic chain, or None if it does not exist.
+    /// A chain ending at a missing ref ends in an unborn direct ref with storage `New`.
+    fn get(&self, name: &str) -> Result<Option<Ref>> {
+        chain(&|n| self.read(n), name)
+    }
+
+    /// Follow `name` to its direct ref: `ERR_REF_NOT_FOUND` if it, or the end of its chain, does not exist.
+    fn resolve(&self, name: &str) -> Result<Ref> {
+        let r = self.get(name)?.ok_or_else(|| Error::RefNotFound { name: name.to_string() })?;
+        match r.leaf() {
+            l @ Ref::Direct { oid: Some(_), .. } => Ok(l.clone()),
+            l => Err(Error::RefNotFound { name: l.name().to_string() }),
+        }
+    }
+
+    /// git's DWIM: the first existing ref among `x`, `refs/x`, `refs/tags/x`,
+    /// `refs/heads/x`, `refs/remotes/x`, `refs/remotes/x/HEAD`. A name outside
+    /// `refs/` is only a candidate as a root ref (HEAD, FETCH_HEAD, ...).
+    fn dwim(&self, short: &str) -> Result<Option<Ref>> {
+        for c in name::dwim_candidates(short) {
+            if !c.starts_with("refs/") && !name::is_per_worktree(&c) {
+                continue;
+            }
+            if let Some(r) = self.get(&c)? {
+                if r.leaf().oid().is_some() {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Commit `edits` all or nothing: prepare, then write.
+    fn commit(&self, edits: Vec<transaction::Edit>, ctx: &TxContext<'_>) -> Result<()> {
+        self.prepare(edits, ctx)?.commit()
+    }
 }

@@ -24,7 +24,7 @@ use crate::core::odb::ObjectStore;
 use crate::core::oid::ObjectId;
 use crate::core::refs::files::Store;
 use crate::core::refs::lock::{self, Lock};
-use crate::core::refs::{name, packed, reflog, Value, MAX_SYMREF_DEPTH};
+use crate::core::refs::{name, packed, reflog, TxContext, Value, MAX_SYMREF_DEPTH};
 
 /// What the ref must hold before the edit (gitoxide's `PreviousValue`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,16 +59,17 @@ pub struct Edit {
     pub change: Change,
     pub expect: Expect,
     pub message: Option<String>,
+    /// Follow a symbolic `name` to the ref it names (git's default). False is
+    /// git's `--no-deref`: the symbolic ref itself is overwritten or deleted, and
+    /// `expect` is checked against the id it resolves to.
+    pub deref: bool,
 }
 
-/// Data the commit needs.
-pub struct Context<'a> {
-    pub store: &'a Store,
-    pub odb: &'a dyn ObjectStore,
-    pub config: &'a Config,
-    pub is_bare: bool,
-    /// Who the reflog says made the change.
-    pub committer: Signature,
+impl Edit {
+    /// An edit that follows symbolic refs, with no message.
+    pub fn new(name: impl Into<String>, change: Change, expect: Expect) -> Edit {
+        Edit { name: name.into(), change, expect, message: None, deref: true }
+    }
 }
 
 /// An edit resolved to the ref it really touches.
@@ -187,6 +188,7 @@ pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<
         }
         let (target, via) = match edit.change {
             Change::Symbolic(_) => (edit.name.clone(), Vec::new()),
+            _ if !edit.deref => (edit.name.clone(), Vec::new()),
             _ => deref(view, &edit.name)?,
         };
         plan.push(Planned { edit, target, via });
@@ -208,10 +210,44 @@ pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<
     Ok(plan)
 }
 
-/// Commit `edits` atomically.
-pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
+/// What a transaction checks an edit's `expect` against: the target's value,
+/// or, for a no-deref edit of a symbolic ref, the id that ref resolves to (as
+/// git's `lock_ref_for_update` reads the referent under `REF_NO_DEREF`).
+pub fn expect_value(view: &dyn View, p: &Planned) -> Result<Option<Value>> {
+    let now = current(view, &p.target)?;
+    if p.edit.deref {
+        return Ok(now);
+    }
+    if let Some(Value::Symbolic(t)) = &now {
+        let (end, _) = deref(view, t)?;
+        if let Some(v @ Value::Oid(_)) = current(view, &end)? {
+            return Ok(Some(v));
+        }
+    }
+    Ok(now)
+}
+
+/// A files-store transaction that holds every lock and has checked every
+/// expected value (git's "prepared" state): `commit` writes, dropping it (or
+/// `abort`) releases the locks and changes nothing.
+pub struct FilesPrepared {
+    store: Store,
+    plan: Vec<Planned>,
+    /// One lock per planned edit, by index.
+    locks: BTreeMap<usize, Lock>,
+    packed_lock: Option<Lock>,
+    packed_deletes: Vec<usize>,
+    /// The value each edit's ref held under its lock (for reflogs).
+    olds: Vec<Option<Value>>,
+    config: Config,
+    is_bare: bool,
+    committer: Signature,
+}
+
+/// Steps 1 to 4: plan, lock in sorted order, check every expectation under the locks.
+pub fn prepare(store: &Store, ctx: &TxContext<'_>, edits: Vec<Edit>) -> Result<FilesPrepared> {
     // 1-2. Names, the refs really touched, a/b against a.
-    let plan = plan(ctx.store, ctx.odb, edits)?;
+    let plan = plan(store, ctx.odb, edits)?;
 
     // 3. Locks, in sorted order.
     let timeout = lock::files_ref_lock_timeout(ctx.config);
@@ -220,106 +256,121 @@ pub fn commit(ctx: &Context<'_>, edits: Vec<Edit>) -> Result<()> {
     let mut locks: BTreeMap<usize, Lock> = BTreeMap::new();
     for &i in &order {
         let t = &plan[i].target;
-        locks.insert(i, Lock::acquire_with_timeout(&ctx.store.loose_path(t), t, timeout)?);
+        locks.insert(i, Lock::acquire_with_timeout(&store.loose_path(t), t, timeout)?);
     }
-    let packed_deletes: Vec<usize> = {
-        let packed = ctx.store.packed()?;
-        let mut v = Vec::new();
-        for (i, p) in plan.iter().enumerate() {
-            if p.edit.change == Change::Delete && Store::packable(&p.target) {
-                if let Some(buf) = &packed {
-                    if buf.find(&p.target)?.is_some() {
-                        v.push(i);
-                    }
+    let mut packed_deletes = Vec::new();
+    if plan.iter().any(|p| p.edit.change == Change::Delete) {
+        if let Some(buf) = store.packed()? {
+            for (i, p) in plan.iter().enumerate() {
+                if p.edit.change == Change::Delete && Store::packable(&p.target) && buf.find(&p.target)?.is_some() {
+                    packed_deletes.push(i);
                 }
             }
         }
-        v
-    };
+    }
     let packed_lock = if packed_deletes.is_empty() {
         None
     } else {
-        Some(Lock::acquire_with_timeout(&ctx.store.packed_path(), "packed-refs", lock::packed_refs_timeout(ctx.config))?)
+        Some(Lock::acquire_with_timeout(&store.packed_path(), "packed-refs", lock::packed_refs_timeout(ctx.config))?)
     };
 
     // 4. Old values, read fresh under the locks.
     let mut olds = Vec::with_capacity(plan.len());
     for p in &plan {
-        let now = current(ctx.store, &p.target)?;
+        let now = expect_value(store, p)?;
         check_expect(&p.target, p.edit.expect, &now)?;
         olds.push(now);
     }
-
-    // 5. Write.
-    let fsync = lock::fsync_refs(ctx.config);
-    if let Some(mut pl) = packed_lock {
-        let buf = ctx.store.packed()?;
-        let mut records = Vec::new();
-        if let Some(buf) = &buf {
-            for r in buf.iter() {
-                let r = r?;
-                if !packed_deletes.iter().any(|&i| plan[i].target == r.name) {
-                    records.push((r.name.to_string(), r.oid, r.peeled));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        packed::write(&records, &mut out);
-        pl.write_all(&out)?;
-        pl.commit(fsync)?;
-    }
-    let head_target = match current(ctx.store, "HEAD")? {
-        Some(Value::Symbolic(t)) => Some(t),
-        _ => None,
-    };
-    for (i, p) in plan.iter().enumerate() {
-        let mut lk = locks.remove(&i).expect("every planned ref was locked");
-        let old = oid_of(&olds[i]);
-        match &p.edit.change {
-            Change::Verify => lk.rollback()?,
-            Change::Delete => {
-                let path = ctx.store.loose_path(&p.target);
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io(&path, e)),
-                }
-                let _ = std::fs::remove_file(ctx.store.log_path(&p.target));
-                lk.rollback()?;
-            }
-            Change::Update(new) => {
-                lk.write_all(format!("{}\n", new.to_hex()).as_bytes())?;
-                log(ctx, p, old, *new, head_target.as_deref(), fsync)?;
-                lk.commit(fsync)?;
-            }
-            Change::Symbolic(t) => {
-                lk.write_all(format!("ref: {t}\n").as_bytes())?;
-                lk.commit(fsync)?;
-            }
-        }
-    }
-    Ok(())
+    Ok(FilesPrepared {
+        store: store.detached(),
+        plan,
+        locks,
+        packed_lock,
+        packed_deletes,
+        olds,
+        config: ctx.config.clone(),
+        is_bare: ctx.is_bare,
+        committer: ctx.committer.clone(),
+    })
 }
 
-/// Append the reflog entries of an update: the ref itself, the symbolic refs it
-/// was reached through, and HEAD when HEAD names the ref (as git does).
-fn log(ctx: &Context<'_>, p: &Planned, old: Option<ObjectId>, new: ObjectId, head_target: Option<&str>, fsync: bool) -> Result<()> {
-    let entry = reflog::Entry {
-        old: old.unwrap_or(ObjectId::NULL),
-        new,
-        committer: ctx.committer.clone(),
-        message: p.edit.message.clone().unwrap_or_default(),
-    };
-    let mut names: Vec<&str> = vec![p.target.as_str()];
-    names.extend(p.via.iter().map(String::as_str));
-    if head_target == Some(p.target.as_str()) && !names.contains(&"HEAD") {
-        names.push("HEAD");
-    }
-    for n in names {
-        let path = ctx.store.log_path(n);
-        if reflog::should_log(n, ctx.config, ctx.is_bare) || reflog::log_exists(&path) {
-            reflog::append(&path, &entry, fsync)?;
+impl crate::core::refs::Prepared for FilesPrepared {
+    /// Step 5: write everything, then release the locks.
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let fsync = lock::fsync_refs(&self.config);
+        if let Some(mut pl) = self.packed_lock.take() {
+            let buf = self.store.packed()?;
+            let mut records = Vec::new();
+            if let Some(buf) = &buf {
+                for r in buf.iter() {
+                    let r = r?;
+                    if !self.packed_deletes.iter().any(|&i| self.plan[i].target == r.name) {
+                        records.push((r.name.to_string(), r.oid, r.peeled));
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            packed::write(&records, &mut out);
+            pl.write_all(&out)?;
+            pl.commit(fsync)?;
         }
+        let needs_head = self.plan.iter().any(|p| matches!(p.edit.change, Change::Update(_)));
+        let head_target = match needs_head.then(|| current(&self.store, "HEAD")).transpose()?.flatten() {
+            Some(Value::Symbolic(t)) => Some(t),
+            _ => None,
+        };
+        for i in 0..self.plan.len() {
+            let p = &self.plan[i];
+            let mut lk = self.locks.remove(&i).expect("every planned ref was locked");
+            let old = oid_of(&self.olds[i]);
+            match &p.edit.change {
+                Change::Verify => lk.rollback()?,
+                Change::Delete => {
+                    let path = self.store.loose_path(&p.target);
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::io(&path, e)),
+                    }
+                    let _ = std::fs::remove_file(self.store.log_path(&p.target));
+                    lk.rollback()?;
+                }
+                Change::Update(new) => {
+                    lk.write_all(format!("{}\n", new.to_hex()).as_bytes())?;
+                    self.log(p, old, *new, head_target.as_deref(), fsync)?;
+                    lk.commit(fsync)?;
+                }
+                Change::Symbolic(t) => {
+                    lk.write_all(format!("ref: {t}\n").as_bytes())?;
+                    lk.commit(fsync)?;
+                }
+            }
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+impl FilesPrepared {
+    /// Append the reflog entries of an update: the ref itself, the symbolic refs it
+    /// was reached through, and HEAD when HEAD names the ref (as git does).
+    fn log(&self, p: &Planned, old: Option<ObjectId>, new: ObjectId, head_target: Option<&str>, fsync: bool) -> Result<()> {
+        let entry = reflog::Entry {
+            old: old.unwrap_or(ObjectId::NULL),
+            new,
+            committer: self.committer.clone(),
+            message: p.edit.message.clone().unwrap_or_default(),
+        };
+        let mut names: Vec<&str> = vec![p.target.as_str()];
+        names.extend(p.via.iter().map(String::as_str));
+        if head_target == Some(p.target.as_str()) && !names.contains(&"HEAD") {
+            names.push("HEAD");
+        }
+        for n in names {
+            let path = self.store.log_path(n);
+            if reflog::should_log(n, &self.config, self.is_bare) || reflog::log_exists(&path) {
+                reflog::append(&path, &entry, fsync)?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -362,6 +362,31 @@ impl Buffer {
 
     /// Parse the record starting at `pos` (with its `^` line) and return where the next one starts.
     fn record_at(&self, pos: usize) -> Result<(Record<'_>, usize)> {
+        // Fast path for a well-formed line: the id, a space, then name bytes up to
+        // the LF, scanned once (LF and every control character are below b' ', so
+        // the scan stops at the first of them). Anything else takes the checked
+        // path below, which names the fault.
+        let b = self.bytes();
+        if let (Some(hex), Some(&b' ')) = (b.get(pos..pos + HEX), b.get(pos + HEX)) {
+            if let Some(oid) = ObjectId::from_hex(hex) {
+                let start = pos + HEX + 1;
+                let len = b[start..].iter().position(|&c| c < b' ' || c == 0x7f);
+                if let Some(len) = len.filter(|&l| l > 0 && b[start + l] == b'\n') {
+                    if let Ok(name) = std::str::from_utf8(&b[start..start + len]) {
+                        let mut next = start + len + 1;
+                        let mut peeled = None;
+                        if b.get(next) == Some(&b'^') {
+                            let (pline, after) = self.line_at(next);
+                            let id = parse_peeled(pline)
+                                .ok_or_else(|| self.corrupt(Some(name), format!("bad peeled line {}", show(pline))))?;
+                            peeled = Some(id);
+                            next = after;
+                        }
+                        return Ok((Record { name, oid, peeled }, next));
+                    }
+                }
+            }
+        }
         let (line, mut next) = self.line_at(pos);
         let raw = self.name_bytes(line)?;
         let name = std::str::from_utf8(raw)
@@ -489,27 +514,26 @@ impl<'a> Iterator for Iter<'a> {
         if self.pos >= end {
             return None;
         }
-        if let Some(p) = &self.prefix {
-            match self.buf.name_bytes(self.buf.line_at(self.pos).0) {
-                Ok(n) if n.starts_with(p.as_bytes()) => {}
-                Ok(_) => {
+        let outside = |n: &[u8]| matches!(&self.prefix, Some(p) if !n.starts_with(p.as_bytes()));
+        match self.buf.record_at(self.pos) {
+            Ok((r, next)) => {
+                if outside(r.name.as_bytes()) {
                     self.pos = end;
                     return None;
                 }
-                Err(e) => {
-                    self.pos = end;
-                    return Some(Err(e));
-                }
-            }
-        }
-        match self.buf.record_at(self.pos) {
-            Ok((r, next)) => {
                 self.pos = next;
                 Some(Ok(r))
             }
             Err(e) => {
+                // A broken record past the prefix's range ends the walk quietly,
+                // as it would have been never reached.
+                let past = matches!(self.buf.name_bytes(self.buf.line_at(self.pos).0), Ok(n) if outside(n));
                 self.pos = end;
-                Some(Err(e))
+                if past {
+                    None
+                } else {
+                    Some(Err(e))
+                }
             }
         }
     }

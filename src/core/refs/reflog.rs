@@ -203,14 +203,18 @@ pub fn read(path: &Path, name: &str) -> Result<Vec<Entry>> {
 /// when `fsync` is set (git's `core.fsync` `reference` component). The caller
 /// holds the ref's lock, as git does while it writes the log.
 pub fn append(path: &Path, e: &Entry, fsync: bool) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|err| Error::io(parent, err))?;
+    let open = || std::fs::OpenOptions::new().append(true).create(true).open(path);
+    // Directories are made only when missing (most appends go to an existing log).
+    let mut f = match open() {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|err| Error::io(parent, err))?;
+            }
+            open()
+        }
+        r => r,
     }
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|err| Error::io(path, err))?;
+    .map_err(|err| Error::io(path, err))?;
     f.write_all(&format_line(e))
         .map_err(|err| Error::io(path, err))?;
     if fsync {

@@ -102,8 +102,9 @@ fn current(store: &dyn View, n: &str) -> Result<Option<Value>> {
     store.value(n)
 }
 
-/// Follow symbolic refs from `n` to the ref an update would write.
-pub fn deref(store: &dyn View, n: &str) -> Result<(String, Vec<String>)> {
+/// Follow symbolic refs from `n` to the ref an update would write: its name,
+/// the symbolic refs passed on the way, and the value it holds now.
+pub fn deref(store: &dyn View, n: &str) -> Result<(String, Vec<String>, Option<Value>)> {
     let mut cur = n.to_string();
     let mut via = Vec::new();
     for _ in 0..MAX_SYMREF_DEPTH {
@@ -112,7 +113,7 @@ pub fn deref(store: &dyn View, n: &str) -> Result<(String, Vec<String>)> {
                 via.push(cur);
                 cur = t;
             }
-            _ => return Ok((cur, via)),
+            v => return Ok((cur, via, v)),
         }
     }
     Err(Error::SymrefCycle { name: n.to_string() })
@@ -176,6 +177,8 @@ pub fn check_name_conflicts(store: &dyn View, creating: &[&str], deleting: &[&st
 /// against `a`.
 pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<Vec<Planned>> {
     let mut plan: Vec<Planned> = Vec::new();
+    // Whether each planned target exists now (read once, for the a/b-against-a check).
+    let mut exists = Vec::new();
     for edit in edits {
         name::check_for_update(&edit.name)?;
         if let Change::Symbolic(t) = &edit.change {
@@ -186,11 +189,11 @@ pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<
                 return Err(Error::ObjectNotFound { oid: *oid });
             }
         }
-        let (target, via) = match edit.change {
-            Change::Symbolic(_) => (edit.name.clone(), Vec::new()),
-            _ if !edit.deref => (edit.name.clone(), Vec::new()),
-            _ => deref(view, &edit.name)?,
+        let (target, via, now) = match edit.change {
+            Change::Update(_) | Change::Delete | Change::Verify if edit.deref => deref(view, &edit.name)?,
+            _ => (edit.name.clone(), Vec::new(), current(view, &edit.name)?),
         };
+        exists.push(now.is_some());
         plan.push(Planned { edit, target, via });
     }
     let mut seen = std::collections::HashSet::new();
@@ -200,12 +203,12 @@ pub fn plan(view: &dyn View, odb: &dyn ObjectStore, edits: Vec<Edit>) -> Result<
         }
     }
     let deleting: Vec<&str> = plan.iter().filter(|p| p.edit.change == Change::Delete).map(|p| p.target.as_str()).collect();
-    let mut creating = Vec::new();
-    for p in &plan {
-        if matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)) && current(view, &p.target)?.is_none() {
-            creating.push(p.target.as_str());
-        }
-    }
+    let creating: Vec<&str> = plan
+        .iter()
+        .zip(&exists)
+        .filter(|(p, e)| matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)) && !**e)
+        .map(|(p, _)| p.target.as_str())
+        .collect();
     check_name_conflicts(view, &creating, &deleting)?;
     Ok(plan)
 }
@@ -219,8 +222,7 @@ pub fn expect_value(view: &dyn View, p: &Planned) -> Result<Option<Value>> {
         return Ok(now);
     }
     if let Some(Value::Symbolic(t)) = &now {
-        let (end, _) = deref(view, t)?;
-        if let Some(v @ Value::Oid(_)) = current(view, &end)? {
+        if let (_, _, Some(v @ Value::Oid(_))) = deref(view, t)? {
             return Ok(Some(v));
         }
     }

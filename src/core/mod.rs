@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod object;
 pub mod odb;
 pub mod oid;

@@ -386,63 +386,11 @@ fn message_from(env: sys::napi_env, options: &Option<JsRaw>) -> Result<Option<St
     })
 }
 
-/// The user's global git config, as git finds it: `GIT_CONFIG_GLOBAL`, else
-/// `$XDG_CONFIG_HOME/git/config` (or `~/.config/git/config`) then `~/.gitconfig`.
-fn global_config() -> crate::core::config::Config {
-    use crate::core::config::Config;
-    if let Some(p) = std::env::var_os("GIT_CONFIG_GLOBAL") {
-        return Config::read(std::path::Path::new(&p));
-    }
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let xdg = std::env::var_os("XDG_CONFIG_HOME").map(std::path::PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let mut c = Config::default();
-    if let Some(x) = xdg {
-        c.extend(Config::read(&x.join("git/config")));
-    }
-    if let Some(h) = home {
-        c.extend(Config::read(&h.join(".gitconfig")));
-    }
-    c
-}
-
-/// Who reflog entries name: GIT_COMMITTER_NAME/EMAIL/DATE, else `user.name` /
-/// `user.email` from the repository's config, then the global config, at the
-/// current time in the local zone.
+/// Who reflog entries name: GIT_COMMITTER_* first, then `committer.*` /
+/// `user.*` from the repository, global and system config (read once), as
+/// `git var GIT_COMMITTER_IDENT`; the time is now, in the local zone.
 fn committer(repo: &crate::core::repo::Repository) -> Signature {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let global = std::cell::OnceCell::new();
-    let cfg = |k: &str| {
-        repo.config
-            .get("user", k)
-            .flatten()
-            .map(str::to_string)
-            .or_else(|| global.get_or_init(global_config).get("user", k).flatten().map(str::to_string))
-    };
-    let name = env("GIT_COMMITTER_NAME").or_else(|| cfg("name")).unwrap_or_else(|| "ferrogit".into());
-    let email = env("GIT_COMMITTER_EMAIL").or_else(|| cfg("email")).unwrap_or_else(|| "ferrogit@localhost".into());
-    let (seconds, offset) = env("GIT_COMMITTER_DATE")
-        .and_then(|d| Signature::parse(format!("x <x> {d}").as_bytes()))
-        .map(|s| (s.seconds, s.offset))
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-            (now, local_offset_minutes(now))
-        });
-    Signature { name, email, seconds, offset }
-}
-
-/// The local time zone's offset from UTC at `seconds`, in minutes east (as git
-/// writes in reflogs), from the C library's `localtime_r` (honours `TZ`).
-fn local_offset_minutes(seconds: i64) -> i32 {
-    let t: libc::time_t = seconds as libc::time_t;
-    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers are valid for the call.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; localtime_r is the thread-safe form.
-    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
-    if ok {
-        (tm.tm_gmtoff / 60) as i32
-    } else {
-        0
-    }
+    crate::core::identity::committer(&repo.config, Some(&repo.layout.git_dir))
 }
 
 fn tx_context(repo: &crate::core::repo::Repository) -> TxContext<'_> {

@@ -7,7 +7,7 @@
 
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -291,5 +291,25 @@ describe('broken symbolic refs (a copy of tiny)', () => {
     // repo.refs.listSync() throws ERR_SYMREF_CYCLE for the whole listing when one symref loops,
     // where git skips the broken ref: these two fail until the library does the same.
     await Promise.all([same(loop, ['show-ref'], { status: 0 }), same(loop, ['for-each-ref'], { status: 0 })])
+  })
+
+  test('a ref file git cannot parse, and a symref to it: read one link at a time, as git does', async () => {
+    const bad = copyOf('tiny')
+    scratch.push(dirname(bad))
+    writeFileSync(join(bad, 'refs/heads/garbage'), 'not a ref\n')
+    git(bad, 'symbolic-ref', 'refs/heads/to-garbage', 'refs/heads/garbage')
+    const [link] = await Promise.all([
+      same(bad, ['symbolic-ref', '--no-recurse', 'refs/heads/to-garbage'], { status: 0 }),
+      // The file itself: git's files backend fails it with EINVAL.
+      same(bad, ['show-ref', '--exists', 'refs/heads/garbage'], { status: 1, exactStderr: true }),
+      same(bad, ['symbolic-ref', 'refs/heads/garbage'], { status: 128, exactStderr: true }),
+      same(bad, ['symbolic-ref', '--no-recurse', 'refs/heads/garbage'], { status: 128, exactStderr: true }),
+      same(bad, ['show-ref', '--verify', 'refs/heads/garbage'], { status: 128, exactStderr: true }),
+      // A symref to it exists and has a target, but does not resolve.
+      same(bad, ['show-ref', '--exists', 'refs/heads/to-garbage'], { status: 0 }),
+      same(bad, ['symbolic-ref', 'refs/heads/to-garbage'], { status: 128, exactStderr: true }),
+      same(bad, ['show-ref', '--verify', 'refs/heads/to-garbage'], { status: 128, exactStderr: true }),
+    ])
+    assert.equal(link.stdout.toString(), 'refs/heads/garbage\n')
   })
 })

@@ -11,6 +11,9 @@
 //   ferrogit [-C <path>] show-ref --exists <ref>
 //   ferrogit [-C <path>] for-each-ref [--format=<fmt>] [--sort=<key>]... [--count=<n>] [--exclude=<pattern>]... [<pattern>...]
 //   ferrogit [-C <path>] symbolic-ref [-q] [--short] [--no-recurse] <name>
+//   ferrogit [-C <path>] symbolic-ref [-m <reason>] <name> <ref> | symbolic-ref -d <name>
+//   ferrogit [-C <path>] update-ref [-m <reason>] [--no-deref] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
+//   ferrogit [-C <path>] pack-refs [--all] [--no-prune]
 const path = require('node:path')
 const fs = require('node:fs')
 const { Repository, GitError } = require('..')
@@ -27,8 +30,9 @@ commands:
   for-each-ref [--format=<fmt>] [--sort=<key>] [--count=<n>] [<pattern>...]
                                                  list refs, as git for-each-ref
   symbolic-ref [-q] [--short] [--no-recurse] <name>
-                                                 print a symbolic ref's target, as git symbolic-ref
-  update-ref [-m <reason>] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
+  symbolic-ref [-m <reason>] <name> <ref>
+  symbolic-ref -d <name>                         read, set or delete a symbolic ref, as git symbolic-ref
+  update-ref [-m <reason>] [--no-deref] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
                                                  update refs safely, as git update-ref
   pack-refs [--all] [--no-prune]                 pack refs into packed-refs, as git pack-refs
 `
@@ -274,35 +278,21 @@ const isPerWorktree = (name) =>
   /^[A-Z_-]+$/.test(name) || /^refs\/(worktree|bisect|rewritten)\//.test(name)
 
 /**
- * Read `name` as a loose file, as git's files backend would (for names the library refuses,
- * e.g. a lower-case one-level name, and chains it will not follow). Null when there is no such
- * file; { kind: 'invalid' } when the file is not a ref.
- */
-function readLooseFile(repo, name) {
-  const dir = isPerWorktree(name) ? repo.gitDir : repo.commonDir ?? repo.gitDir
-  let text
-  try {
-    text = fs.readFileSync(path.join(dir, name), 'utf8')
-  } catch {
-    return null
-  }
-  const m = /^ref:\s*(\S+)\s*$/.exec(text)
-  if (m) return { kind: 'symbolic', name, targetName: m[1] }
-  const h = /^([0-9a-f]{40}|[0-9a-f]{64})(\s|$)/.exec(text)
-  if (h) return { kind: 'direct', name, oid: h[1] }
-  return { kind: 'invalid', name }
-}
-
-/**
- * Look `name` up without following it (git's refs_read_raw_ref). Returns a library Ref, a
- * readLooseFile result, or null. Throws only on a corrupt store.
+ * Look `name` up without following it (git's refs_read_raw_ref): a library Ref, or null when
+ * there is no such ref (or the name is not one a ref can have). A symbolic ref whose chain
+ * cannot be resolved (a loop, deeper than SYMREF_MAXDEPTH, a corrupt ref further down) is
+ * `{ kind: 'symbolic', name, targetName }`: its one link, read with readSymbolicSync.
+ * Throws ERR_CORRUPT_REF when `name` itself is not a ref file git can parse.
  */
 function readRaw(repo, name) {
   try {
     return repo.refs.getSync(name)
   } catch (e) {
-    if (e instanceof GitError && (e.code === 'ERR_INVALID_REF_NAME' || e.code === 'ERR_SYMREF_CYCLE')) {
-      return readLooseFile(repo, name)
+    if (!(e instanceof GitError)) throw e
+    if (e.code === 'ERR_INVALID_REF_NAME') return null
+    if (e.code === 'ERR_SYMREF_CYCLE' || e.code === 'ERR_CORRUPT_REF') {
+      const target = repo.refs.readSymbolicSync(name)
+      if (target !== null) return { kind: 'symbolic', name, targetName: target }
     }
     throw e
   }
@@ -327,7 +317,6 @@ function resolveName(repo, name, noRecurse = false) {
       throw e
     }
     if (!raw || (raw.kind === 'direct' && !raw.oid)) return { name: current, oid: null, isSymref }
-    if (raw.kind === 'invalid') return null
     if (raw.kind === 'direct') return { name: current, oid: raw.oid, isSymref, peeled: raw.peeled ?? null }
     isSymref = true
     const next = raw.targetName ?? raw.target?.name
@@ -629,11 +618,9 @@ function showRefExists(repo, refs) {
     raw = readRaw(repo, refs[0])
   } catch (e) {
     if (!(e instanceof GitError)) throw e
-    process.stderr.write(`error: failed to look up reference: ${e.message}\n`)
-    throw new Exit(1)
-  }
-  if (raw && raw.kind === 'invalid') {
-    process.stderr.write('error: failed to look up reference: Invalid argument\n')
+    // git's files backend fails a ref file it cannot parse with EINVAL.
+    const why = e.code === 'ERR_CORRUPT_REF' ? 'Invalid argument' : e.message
+    process.stderr.write(`error: failed to look up reference: ${why}\n`)
     throw new Exit(1)
   }
   // A symbolic ref exists even when it dangles; a "direct" ref without a value is a dangling target.
@@ -905,7 +892,9 @@ function forEachRef(cwd, args) {
 
 // --- symbolic-ref -------------------------------------------------------------
 
-const SYMBOLIC_REF_USAGE = `usage: ferrogit symbolic-ref [-q] [--short] [--no-recurse] <name>
+const SYMBOLIC_REF_USAGE = `usage: ferrogit symbolic-ref [-m <reason>] <name> <ref>
+   or: ferrogit symbolic-ref [-q] [--short] [--no-recurse] <name>
+   or: ferrogit symbolic-ref --delete [-q] <name>
 `
 
 function symbolicRef(cwd, args) {
@@ -921,13 +910,18 @@ function symbolicRef(cwd, args) {
     ],
     SYMBOLIC_REF_USAGE,
   )
-  if (o.message !== null && o.message === '') die('Refusing to perform update with empty message')
-  if (o.delete || names.length === 2) die('ferrogit symbolic-ref: changing refs is not supported yet')
-  if (names.length !== 1) {
+  const usage = () => {
     process.stderr.write(SYMBOLIC_REF_USAGE)
     throw new Exit(129)
   }
   const repo = openRepo(cwd)
+  if (o.message !== null && o.message === '') die('Refusing to perform update with empty message')
+  if (o.delete) {
+    if (names.length !== 1) usage()
+    return symbolicRefDelete(repo, names[0])
+  }
+  if (names.length === 2) return symbolicRefSet(repo, names[0], names[1], o.message)
+  if (names.length !== 1) usage()
   const name = names[0]
   const r = resolveName(repo, name, !o.recurse)
   if (!r) die(`No such ref: ${name}`)
@@ -937,6 +931,37 @@ function symbolicRef(cwd, args) {
   }
   const target = o.short ? shortenRef(r.name, false, refExistence(repo)) : r.name
   emit(`${bytes(target)}\n`)
+}
+
+/** `symbolic-ref <name> <ref>`: git's refusals, then the library's setSymbolic (errors exit 1, as git's). */
+function symbolicRefSet(repo, name, target, message) {
+  if (name === 'HEAD' && !target.startsWith('refs/')) die('Refusing to point HEAD outside of refs/')
+  if (!isValidRefname(target)) die(`Refusing to set '${name}' to invalid ref '${target}'`)
+  try {
+    repo.refs.setSymbolicSync(name, target, message !== null ? { message } : {})
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e
+    process.stderr.write(`error: ${refErrorText(e, name)}\n`)
+    throw new Exit(1)
+  }
+}
+
+/**
+ * `symbolic-ref -d <name>`: only a symbolic ref, never HEAD; the ref itself goes (git's
+ * delete_ref with REF_NO_DEREF, no reflog message: `-m` is not used).
+ */
+function symbolicRefDelete(repo, name) {
+  const r = resolveName(repo, name, true)
+  if (!r) die(`No such ref: ${name}`)
+  if (!r.isSymref) die(`Cannot delete ${name}, not a symbolic ref`)
+  if (name === 'HEAD') die(`deleting '${name}' is not allowed`)
+  try {
+    repo.refs.deleteSync(name, { noDeref: true })
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e
+    process.stderr.write(`error: ${refErrorText(e, name)}\n`)
+    throw new Exit(1)
+  }
 }
 
 // --- wildmatch ------------------------------------------------------------------
@@ -1072,128 +1097,433 @@ function dowild(p, pi, t, ti) {
   return ti < t.length ? WM_NOMATCH : WM_MATCH
 }
 
+// --- update-ref -----------------------------------------------------------------
+
 const ZERO = '0'.repeat(40)
 
-/** `<old>` as git update-ref takes it: empty or all zeros = must not exist. */
-function oldValue(repo, old) {
-  if (old === undefined) return undefined
-  if (old === '' || old === ZERO) return null
-  return repo.revParseSync(old)
+const UPDATE_REF_USAGE = `usage: ferrogit update-ref [<options>] -d <refname> [<old-oid>]
+   or: ferrogit update-ref [<options>]    <refname> <new-oid> [<old-oid>]
+   or: ferrogit update-ref [<options>] --stdin [-z]
+`
+
+const LOCK_HELP =
+  'Another git process seems to be running in this repository, e.g.\n' +
+  "an editor opened by 'git commit'. Please make sure all processes\n" +
+  'are terminated then try again. If it still fails, a git process\n' +
+  'may have crashed in this repository earlier:\n' +
+  'remove the file manually to continue.'
+
+/**
+ * A library error from a ref update in git's words (refs/files-backend.c, lockfile.c), for the
+ * failures git describes the same way; otherwise the library's own message. `ref` names the
+ * ref being written when the error does not (a missing object).
+ */
+function refErrorText(e, ref = null) {
+  const name = e.ref ?? ref
+  const m = e.message
+  const lock = (why) => `cannot lock ref '${name}': ${why}`
+  let r
+  switch (e.code) {
+    case 'ERR_REF_CONFLICT':
+      if ((r = /: expected ([0-9a-f]+), found ([0-9a-f]+)$/.exec(m))) return lock(`is at ${r[2]} but expected ${r[1]}`)
+      if (/: it exists$/.test(m)) return lock('reference already exists')
+      if (/does not exist$/.test(m)) return lock(`unable to resolve reference '${name}'`)
+      if (/more than one edit of this ref/.test(m)) return `multiple updates for ref '${name}' not allowed`
+      break
+    case 'ERR_REF_EXISTS':
+      return lock('reference already exists')
+    case 'ERR_REF_NAME_CONFLICT':
+      if ((r = / conflicts with existing ref (.+)$/.exec(m))) return lock(`'${r[1]}' exists; cannot create '${name}'`)
+      break
+    case 'ERR_REF_LOCKED':
+      if ((r = / is locked: (.+\.lock) exists \(/.exec(m))) return lock(`Unable to create '${r[1]}': File exists.\n\n${LOCK_HELP}`)
+      break
+    case 'ERR_INVALID_REF_NAME':
+      if (name !== null) return `refusing to update ref with bad name '${name}'`
+      break
+    case 'ERR_OBJECT_NOT_FOUND':
+      if (ref !== null) return `cannot update ref '${ref}': trying to write ref '${ref}' with nonexistent object ${e.oid}`
+      break
+  }
+  return m
 }
 
-function applyEdit(repo, tx, cmd, fields, message, where) {
-  const need = (n, max) => {
-    if (fields.length < n || fields.length > max) die(`${cmd}: wrong number of arguments${where}`)
+/** Run `fn` (a library call); a GitError dies as git does: `fatal: <prefix><git's words>`. */
+function refCall(fn, prefix = '', ref = null) {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof GitError) die(prefix + refErrorText(e, ref))
+    throw e
   }
+}
+
+/** An object id as update-ref reads one (full hex as is, else a revision); null when it is not one. */
+function readOid(repo, arg) {
+  if (/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(arg)) return arg.toLowerCase()
+  try {
+    return repo.revParseSync(arg)
+  } catch (e) {
+    if (e instanceof GitError) return null
+    throw e
+  }
+}
+
+/**
+ * Queue git's ref_transaction_update(name, new, old): `nw` ZERO deletes, `old` undefined checks
+ * nothing, ZERO means the ref must not exist.
+ */
+function queueUpdate(tx, name, nw, old, message, noDeref) {
+  const opts = {}
+  if (message !== undefined) opts.message = message
+  if (noDeref) opts.noDeref = true
+  if (nw === ZERO) {
+    if (old === ZERO) tx.verify(name, null)
+    else tx.delete(name, old === undefined ? opts : { ...opts, expectedOld: old })
+  } else tx.update(name, nw, old === undefined ? opts : { ...opts, expectedOld: old === ZERO ? null : old })
+}
+
+/**
+ * The records of stdin, each with its terminator (the last one may lack it), read as they
+ * arrive: `--stdin` answers `prepare` while its writer still holds the pipe open.
+ */
+class RecordReader {
+  constructor(stream, term) {
+    this.it = stream[Symbol.asyncIterator]()
+    this.term = term
+    this.buf = Buffer.alloc(0)
+    this.eof = false
+  }
+
+  /** The next record as a string (UTF-8), or null at the end of input. */
+  async next() {
+    for (let from = 0; ; ) {
+      const i = this.buf.indexOf(this.term, from)
+      if (i >= 0) {
+        const rec = this.buf.subarray(0, i + 1)
+        this.buf = this.buf.subarray(i + 1)
+        return rec.toString('utf8')
+      }
+      if (this.eof) {
+        if (!this.buf.length) return null
+        const rec = this.buf
+        this.buf = Buffer.alloc(0)
+        return rec.toString('utf8')
+      }
+      from = this.buf.length
+      const { value, done } = await this.it.next()
+      if (done) this.eof = true
+      else this.buf = this.buf.length ? Buffer.concat([this.buf, value]) : value
+    }
+  }
+}
+
+// update-ref --stdin states (git's enum update_refs_state), in order.
+const OPEN = 0
+const STARTED = 1
+const PREPARED = 2
+const CLOSED = 3
+
+/** The --stdin commands: how many arguments (records, with -z) and the state each leads to. */
+const STDIN_COMMANDS = [
+  ['update', 3, OPEN],
+  ['create', 2, OPEN],
+  ['delete', 2, OPEN],
+  ['verify', 2, OPEN],
+  ['symref-update', 4, OPEN],
+  ['symref-create', 2, OPEN],
+  ['symref-delete', 2, OPEN],
+  ['symref-verify', 2, OPEN],
+  ['option', 1, OPEN],
+  ['start', 0, STARTED],
+  ['prepare', 0, PREPARED],
+  ['abort', 0, CLOSED],
+  ['commit', 0, CLOSED],
+]
+
+const isSpace = (c) => c === ' ' || (c >= '\t' && c <= '\r')
+
+/**
+ * One --stdin command (git's builtin/update-ref.c parse_cmd_*), over `s`: the command's text with
+ * its terminators (with -z, its argument records appended), from index `pos`. `term` is '\n', or
+ * '\0' with -z. C's NUL-terminated reading is kept: `ch` past the end is '\0', `cstr` stops at NUL.
+ */
+function stdinParser(repo, s, pos, term) {
+  const ch = (i) => (i < s.length ? s[i] : '\0')
+  const cstr = (i) => {
+    const nul = s.indexOf('\0', i)
+    return s.slice(i, nul < 0 ? s.length : nul)
+  }
+  const p = { next: pos }
+
+  /** One argument: up to whitespace, or C-quoted. */
+  const parseArg = () => {
+    if (ch(p.next) === '"') {
+      const orig = cstr(p.next)
+      const u = unquoteC(s, p.next)
+      if (!u) die(`badly quoted argument: ${orig}`)
+      p.next = u.end
+      if (ch(p.next) !== '\0' && !isSpace(ch(p.next))) die(`unexpected character after quoted argument: ${orig}`)
+      return u.value
+    }
+    const start = p.next
+    while (ch(p.next) !== '\0' && !isSpace(ch(p.next))) p.next++
+    return s.slice(start, p.next)
+  }
+
+  p.refname = () => {
+    let ref
+    if (term === '\n') ref = parseArg()
+    else {
+      ref = cstr(p.next)
+      p.next += ref.length
+    }
+    if (!ref) return null
+    if (!isValidRefname(ref)) die(`invalid ref format: ${ref}`)
+    return ref
+  }
+
+  /** A separator then a ref name (null when there is none). */
+  p.nextRefname = () => {
+    if (term === '\n') {
+      if (ch(p.next) === '\0' || ch(p.next) === '\n') return null
+      if (ch(p.next) !== ' ') die(`expected SP but got: ${cstr(p.next)}`)
+    } else if (ch(p.next) !== '\0' || p.next >= s.length) return null
+    p.next++
+    return p.refname()
+  }
+
+  /**
+   * A separator then an object id (git's parse_next_oid): the id, or null when there is no
+   * argument (with -z: an empty one; `allowEmpty` makes that ZERO, with git's warning).
+   */
+  p.nextOid = (command, ref, old, allowEmpty = false) => {
+    const what = old ? '<old-oid>' : '<new-oid>'
+    const eof = () => die(`${command} ${ref}: unexpected end of input when reading ${what}`)
+    const resolve = (arg) => readOid(repo, arg) ?? die(`${command} ${ref}: invalid ${what}: ${arg}`)
+    if (p.next >= s.length) eof()
+    if (term === '\n') {
+      if (ch(p.next) === '\0' || ch(p.next) === '\n') return null
+      if (ch(p.next) !== ' ') die(`${command} ${ref}: expected SP but got: ${cstr(p.next)}`)
+      p.next++
+      const arg = parseArg()
+      return arg ? resolve(arg) : ZERO
+    }
+    if (ch(p.next) !== '\0') die(`${command} ${ref}: expected NUL but got: ${cstr(p.next)}`)
+    p.next++
+    if (p.next >= s.length) eof()
+    const arg = cstr(p.next)
+    p.next += arg.length
+    if (arg) return resolve(arg)
+    if (!allowEmpty) return null
+    process.stderr.write(`warning: ${command} ${ref}: missing <new-oid>, treating as zero\n`)
+    return ZERO
+  }
+
+  /** A separator then an argument (git's parse_next_arg): null when there is none, or it is empty. */
+  p.nextArg = () => {
+    if (term === '\n') {
+      if (ch(p.next) === '\0' || ch(p.next) === '\n') return null
+      if (ch(p.next) !== ' ') die(`expected SP but got: ${cstr(p.next)}`)
+    } else if (ch(p.next) !== '\0' || p.next >= s.length) return null
+    p.next++
+    let arg
+    if (term === '\n') arg = parseArg()
+    else {
+      arg = cstr(p.next)
+      p.next += arg.length
+    }
+    return arg || null
+  }
+
+  /** Dies unless the command ends here. */
+  p.end = (what) => {
+    if (ch(p.next) !== term) die(`${what}: extra input: ${cstr(p.next)}`)
+  }
+  p.rest = () => cstr(p.next)
+  return p
+}
+
+/** git's unquote_c_style on `s` at `i` (a '"'): { value, end } or null when malformed. */
+function unquoteC(s, i) {
+  const out = []
+  const ESC = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, '"': 34 }
+  for (i++; i < s.length; ) {
+    const c = s[i]
+    if (c === '"') return { value: Buffer.from(out).toString('utf8'), end: i + 1 }
+    if (c === '\\') {
+      const d = s[i + 1]
+      if (d in ESC) {
+        out.push(ESC[d])
+        i += 2
+      } else if (/^[0-3][0-7]{2}$/.test(s.slice(i + 1, i + 4))) {
+        out.push(parseInt(s.slice(i + 1, i + 4), 8))
+        i += 4
+      } else return null
+      continue
+    }
+    const cp = s.codePointAt(i)
+    const text = String.fromCodePoint(cp)
+    out.push(...Buffer.from(text, 'utf8'))
+    i += text.length
+  }
+  return null
+}
+
+/**
+ * git update-ref --stdin: one transaction committed at the end, or transactions opened with
+ * `start` and closed by `commit` / `abort`, optionally `prepare`d first (every lock taken and
+ * every old value checked; the locks are held until the commit or abort). `noDeref`
+ * (--no-deref) applies to every command, `option no-deref` to the next one.
+ */
+async function updateRefStdin(repo, message, nul, noDeref) {
+  const term = nul ? '\0' : '\n'
+  const reader = new RecordReader(process.stdin, nul ? 0 : 10)
+  let tx = repo.refs.transaction()
+  let state = OPEN
+  let deref = !noDeref
+  // Locks a prepared transaction holds go when the process does, as git's lockfiles do: on any
+  // exit, and on the signals git cleans up after (then dying of the signal, as git does).
+  const release = () => {
+    if (state === PREPARED || state === STARTED) tx.abort()
+  }
+  const onSignal = (sig) => {
+    release()
+    process.kill(process.pid, sig)
+  }
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']
+  for (const sig of signals) process.once(sig, onSignal)
+  process.on('exit', release)
+  try {
+    for (let line; (line = await reader.next()) !== null; ) {
+      if (line[0] === term) die('empty command in input')
+      if (isSpace(line[0])) die(`whitespace before command: ${line.split('\0')[0]}`)
+      const cmd = STDIN_COMMANDS.find(([name, args]) => line.startsWith(name) && (line[name.length] ?? '\0') === (args ? ' ' : term))
+      if (!cmd) die(`unknown command: ${line.split('\0')[0]}`)
+      const [name, args, next] = cmd
+      // With -z, the arguments are the next records (an early end is the command's to report).
+      for (let j = 1; nul && j < args; j++) {
+        const more = await reader.next()
+        if (more === null) break
+        line += more
+      }
+
+      switch (state) {
+        case OPEN:
+        case STARTED:
+          if (state === STARTED && next === STARTED) die('cannot restart ongoing transaction')
+          if (next >= state) state = next
+          break
+        case PREPARED:
+          if (next !== CLOSED) die('prepared transactions can only be closed')
+          state = next
+          break
+        case CLOSED:
+          if (next !== STARTED) die('transaction is closed')
+          state = next
+          tx = repo.refs.transaction()
+          break
+      }
+
+      const p = stdinParser(repo, line, name.length + (args ? 1 : 0), term)
+      switch (name) {
+        case 'start':
+          out('start: ok\n')
+          break
+        case 'prepare':
+          try {
+            tx.prepareSync()
+          } catch (e) {
+            state = CLOSED // nothing is held after a failed prepare
+            if (e instanceof GitError) die(`prepare: ${refErrorText(e)}`)
+            throw e
+          }
+          out('prepare: ok\n')
+          break
+        case 'commit':
+          try {
+            tx.commitSync()
+          } catch (e) {
+            if (e instanceof GitError) die(`commit: ${refErrorText(e)}`)
+            throw e
+          }
+          out('commit: ok\n')
+          break
+        case 'abort':
+          tx.abort()
+          out('abort: ok\n')
+          break
+        case 'option':
+          if (line.startsWith('no-deref', p.next) && (line[p.next + 8] ?? '\0') === term) deref = false
+          else die(`option unknown: ${p.rest()}`)
+          break
+        default:
+          stdinEdit(tx, p, name, message, !deref)
+          deref = !noDeref
+      }
+    }
+    // At the end of input: commit what was never started, abort what was started and left open.
+    if (state === OPEN) refCall(() => tx.commitSync())
+    else if (state !== CLOSED) tx.abort()
+    state = CLOSED
+  } finally {
+    release()
+    state = CLOSED
+    process.removeListener('exit', release)
+    for (const sig of signals) process.removeListener(sig, onSignal)
+    process.stdin.destroy()
+  }
+}
+
+/** Queue one update/create/delete/verify/symref-update of --stdin on `tx`. */
+function stdinEdit(tx, p, cmd, message, noDeref) {
+  const ref = p.refname()
+  if (!ref) die(`${cmd}: missing <ref>`)
   switch (cmd) {
     case 'update': {
-      need(2, 3)
-      const [ref, nw, old] = fields
-      const options = { message }
-      const o = oldValue(repo, old)
-      if (o !== undefined) options.expectedOld = o
-      if (nw === '' || nw === ZERO) {
-        tx.delete(ref, o ? { expectedOld: o, message } : { message })
-      } else tx.update(ref, repo.revParseSync(nw), options)
+      const nw = p.nextOid(cmd, ref, false, true)
+      if (nw === null) die(`update ${ref}: missing <new-oid>`)
+      const old = p.nextOid(cmd, ref, true) ?? undefined
+      p.end(`update ${ref}`)
+      queueUpdate(tx, ref, nw, old, message, noDeref)
       return
     }
-    case 'create':
-      need(2, 2)
-      tx.create(fields[0], repo.revParseSync(fields[1]), { message })
+    case 'create': {
+      const nw = p.nextOid(cmd, ref, false)
+      if (nw === null) die(`create ${ref}: missing <new-oid>`)
+      if (nw === ZERO) die(`create ${ref}: zero <new-oid>`)
+      p.end(`create ${ref}`)
+      tx.create(ref, nw, message !== undefined ? { message } : {})
       return
+    }
     case 'delete': {
-      need(1, 2)
-      const o = oldValue(repo, fields[1])
-      tx.delete(fields[0], o ? { expectedOld: o, message } : { message })
+      const old = p.nextOid(cmd, ref, true)
+      if (old === ZERO) die(`delete ${ref}: zero <old-oid>`)
+      p.end(`delete ${ref}`)
+      const opts = {}
+      if (message !== undefined) opts.message = message
+      if (noDeref) opts.noDeref = true
+      if (old !== null) opts.expectedOld = old
+      tx.delete(ref, opts)
       return
     }
     case 'verify': {
-      need(1, 2)
-      tx.verify(fields[0], fields[1] === undefined ? null : oldValue(repo, fields[1]))
+      const old = p.nextOid(cmd, ref, true) ?? ZERO
+      p.end(`verify ${ref}`)
+      tx.verify(ref, old === ZERO ? null : old)
       return
     }
-    case 'symref-update':
-      need(2, 2)
-      tx.setSymbolic(fields[0], fields[1].replace(/^ref:/, ''), { message })
+    case 'symref-update': {
+      const target = p.nextRefname()
+      if (!target) die(`symref-update ${ref}: missing <new-target>`)
+      if (p.nextArg() !== null) die('ferrogit update-ref: symref-update with an old value is not supported')
+      p.end(`symref-update ${ref}`)
+      tx.setSymbolic(ref, target, message !== undefined ? { message } : {})
       return
+    }
     default:
-      die(`unknown command: ${cmd}${where}`)
+      die(`ferrogit update-ref: ${cmd} is not supported`)
   }
-}
-
-/** git update-ref --stdin: one transaction, or several with start/prepare/commit/abort. */
-function updateRefStdin(repo, message, nul) {
-  const input = fs.readFileSync(0)
-  const records = nul ? splitNul(input) : input.toString('utf8').split('\n')
-  if (!nul && records[records.length - 1] === '') records.pop()
-  let tx = repo.refs.transaction()
-  let explicit = false
-  let prepared = false
-  let n = 0
-  const next = () => (nul ? records[n++] : undefined)
-  for (let i = 0; !nul ? i < records.length : n < records.length; i++) {
-    let cmd
-    let fields
-    if (nul) {
-      const head = next()
-      const sp = head.indexOf(' ')
-      cmd = sp < 0 ? head : head.slice(0, sp)
-      const first = sp < 0 ? [] : [head.slice(sp + 1)]
-      const count = { update: 3, create: 2, delete: 2, verify: 2, 'symref-update': 2 }[cmd] ?? 0
-      fields = first
-      while (fields.length < count && n < records.length) fields.push(next())
-    } else {
-      const line = records[i]
-      const parts = line.split(' ')
-      cmd = parts[0]
-      fields = parts.slice(1)
-    }
-    const where = ''
-    switch (cmd) {
-      case 'start':
-        if (prepared) die('start: transaction already prepared')
-        explicit = true
-        tx = repo.refs.transaction()
-        out('start: ok\n')
-        continue
-      case 'prepare':
-        prepared = true
-        out('prepare: ok\n')
-        continue
-      case 'commit':
-        tx.commitSync()
-        tx = repo.refs.transaction()
-        prepared = false
-        out('commit: ok\n')
-        continue
-      case 'abort':
-        tx.abort()
-        tx = repo.refs.transaction()
-        prepared = false
-        out('abort: ok\n')
-        continue
-      case 'option':
-        continue
-      default:
-        applyEdit(repo, tx, cmd, fields, message, where)
-    }
-  }
-  // Without `start`, everything is one transaction committed at the end; after
-  // `start`, an unfinished transaction at end of input is aborted, as git does.
-  if (explicit) tx.abort()
-  else tx.commitSync()
-}
-
-function splitNul(buf) {
-  const parts = []
-  let start = 0
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] === 0) {
-      parts.push(buf.subarray(start, i).toString('utf8'))
-      start = i + 1
-    }
-  }
-  return parts
 }
 
 function updateRef(cwd, args) {
@@ -1201,32 +1531,52 @@ function updateRef(cwd, args) {
   let del = false
   let stdin = false
   let nul = false
-  const rest = []
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (a === '-m') message = args[++i]
-    else if (a.startsWith('-m') && a.length > 2) message = a.slice(2)
-    else if (a === '-d') del = true
-    else if (a === '--stdin') stdin = true
-    else if (a === '-z') nul = true
-    else if (a === '--create-reflog') continue
-    else if (a === '--no-deref') die('update-ref --no-deref is not supported yet', 129)
-    else rest.push(a)
-  }
+  let noDeref = false
+  const rest = parseOptions(
+    args,
+    [
+      { long: 'm', short: 'm', kind: 'string', hidden: true, noNegate: true, set: (v) => (message = v) },
+      { long: 'd', short: 'd', kind: 'bool', hidden: true, set: (v, neg) => (del = !neg) },
+      { long: 'z', short: 'z', kind: 'bool', hidden: true, set: (v, neg) => (nul = !neg) },
+      { long: 'no-deref', kind: 'bool', set: (v, neg) => (noDeref = !neg) },
+      { long: 'stdin', kind: 'bool', set: (v, neg) => (stdin = !neg) },
+      { long: 'create-reflog', kind: 'bool', set: () => {} },
+    ],
+    UPDATE_REF_USAGE,
+  )
+  if (message !== undefined && message === '') die('Refusing to perform update with empty message.')
   const repo = openRepo(cwd)
-  if (stdin) {
-    if (rest.length) die('update-ref --stdin takes no other arguments', 129)
-    return updateRefStdin(repo, message, nul)
+  const usage = () => {
+    process.stderr.write(UPDATE_REF_USAGE)
+    throw new Exit(129)
   }
+  if (stdin) {
+    if (del || rest.length) usage()
+    return updateRefStdin(repo, message, nul, noDeref)
+  }
+  if (nul) usage()
+  if (del ? rest.length < 1 || rest.length > 2 : rest.length < 2 || rest.length > 3) usage()
+  const ref = rest[0]
+  const value = del ? undefined : rest[1]
+  const oldval = del ? rest[1] : rest[2]
+  const nw = del ? ZERO : readOid(repo, value) ?? die(`${value}: not a valid SHA1`)
+  let old
+  if (oldval !== undefined) old = oldval === '' ? ZERO : readOid(repo, oldval) ?? die(`${oldval}: not a valid old SHA1`)
   const tx = repo.refs.transaction()
   if (del) {
-    if (rest.length < 1 || rest.length > 2) die('usage: ferrogit update-ref -d <ref> [<old>]', 129)
-    applyEdit(repo, tx, 'delete', rest, message, '')
-  } else {
-    if (rest.length < 2 || rest.length > 3) die('usage: ferrogit update-ref <ref> <new> [<old>]', 129)
-    applyEdit(repo, tx, 'update', rest, message, '')
+    // git's refs_delete_ref: an all-zero <old-oid> checks nothing; a failure is an error, exit 1.
+    queueUpdate(tx, ref, ZERO, old === ZERO ? undefined : old, message, noDeref)
+    try {
+      tx.commitSync()
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e
+      process.stderr.write(`error: ${refErrorText(e, ref)}\n`)
+      throw new Exit(1)
+    }
+    return
   }
-  tx.commitSync()
+  queueUpdate(tx, ref, nw, old, message, noDeref)
+  refCall(() => tx.commitSync(), `update_ref failed for ref '${ref}': `, ref)
 }
 
 function packRefs(cwd, args) {
@@ -1277,14 +1627,19 @@ function main(argv) {
   }
 }
 
-try {
-  main(process.argv.slice(2))
-} catch (e) {
-  if (e instanceof Exit) process.exitCode = e.exitCode
-  else if (e instanceof GitError) {
-    process.stderr.write(`fatal: ${e.message} [${e.code}]\n`)
-    process.exitCode = 128
-  } else throw e
-} finally {
-  flushPending()
+async function run() {
+  try {
+    // update-ref --stdin reads its input as it arrives, asynchronously; the rest is synchronous.
+    await main(process.argv.slice(2))
+  } catch (e) {
+    if (e instanceof Exit) process.exitCode = e.exitCode
+    else if (e instanceof GitError) {
+      process.stderr.write(`fatal: ${e.message} [${e.code}]\n`)
+      process.exitCode = 128
+    } else throw e
+  } finally {
+    flushPending()
+  }
 }
+
+run()

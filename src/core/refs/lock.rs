@@ -75,6 +75,8 @@ pub struct Lock {
     file: Option<File>,
     /// Set once the rename succeeded, so `Drop` must not delete anything.
     committed: bool,
+    /// Written and closed by [`Lock::close`]: still held, ready to rename.
+    closed: bool,
 }
 
 impl Lock {
@@ -105,6 +107,7 @@ impl Lock {
                         name: name.to_string(),
                         file: Some(file),
                         committed: false,
+                        closed: false,
                     };
                     // A directory where the file should go: either other refs
                     // live below it (a name conflict) or it is an empty leftover
@@ -184,6 +187,20 @@ impl Lock {
         file.write_all(bytes).map_err(|e| Error::io(&self.lock_path, e))
     }
 
+    /// Close the `.lock` (after an fsync with `fsync`), keeping it held: a
+    /// prepared transaction writes every new value and closes its locks, as
+    /// git's `write_ref_to_lockfile` does, so a transaction of any size holds
+    /// no open file; [`Lock::commit`] then only renames.
+    pub fn close(&mut self, fsync: bool) -> Result<()> {
+        if let Some(file) = self.file.take() {
+            if fsync {
+                file.sync_all().map_err(|e| Error::io(&self.lock_path, e))?;
+            }
+            self.closed = true;
+        }
+        Ok(())
+    }
+
     /// Replace the target with what was written: optionally fsync the `.lock`,
     /// close it, rename it over the target, and (with `fsync`) fsync the
     /// directory so the rename is durable too.
@@ -193,15 +210,17 @@ impl Lock {
     /// is unchanged (unless only the final directory fsync failed, in which case
     /// the new content is in place but might not survive a power loss).
     pub fn commit(mut self, fsync: bool) -> Result<()> {
-        let file = self.file.take().ok_or_else(|| Error::Internal {
-            message: format!("commit of closed lock {}", self.lock_path.display()),
-        })?;
-        if fsync {
-            file.sync_all().map_err(|e| Error::io(&self.lock_path, e))?;
+        if !self.closed {
+            let file = self.file.take().ok_or_else(|| Error::Internal {
+                message: format!("commit of closed lock {}", self.lock_path.display()),
+            })?;
+            if fsync {
+                file.sync_all().map_err(|e| Error::io(&self.lock_path, e))?;
+            }
+            // Close before renaming: Windows cannot rename an open file, and a
+            // close error (NFS reports write errors there) must fail the commit.
+            drop(file);
         }
-        // Close before renaming: Windows cannot rename an open file, and a
-        // close error (NFS reports write errors there) must fail the commit.
-        drop(file);
         std::fs::rename(&self.lock_path, &self.path).map_err(|e| Error::io(&self.path, e))?;
         self.committed = true;
         if fsync {

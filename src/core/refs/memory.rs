@@ -96,6 +96,15 @@ impl Prepared for MemoryPrepared {
                 }
                 Change::Symbolic(t) => {
                     next.insert(p.target.clone(), Value::Symbolic(t.clone()));
+                    // As on disk: logged as old → new resolved ids when the target resolves.
+                    if let Ok((_, _, Some(Value::Oid(new)))) = transaction::deref(&view, t) {
+                        let old = match transaction::deref(&view, &p.target) {
+                            Ok((_, _, Some(Value::Oid(o)))) => o,
+                            _ => ObjectId::NULL,
+                        };
+                        let e = reflog::Entry { old, new, committer: self.committer.clone(), message: p.edit.message.clone().unwrap_or_default() };
+                        entries.push((p.target.clone(), e));
+                    }
                 }
                 Change::Update(new) => {
                     next.insert(p.target.clone(), Value::Oid(*new));

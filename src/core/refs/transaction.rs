@@ -222,7 +222,10 @@ pub fn expect_value(view: &dyn View, p: &Planned) -> Result<Option<Value>> {
         return Ok(now);
     }
     if let Some(Value::Symbolic(t)) = &now {
-        if let (_, _, Some(v @ Value::Oid(_))) = deref(view, t)? {
+        // A chain that loops, runs too deep or ends in a broken ref resolves to
+        // nothing: the symbolic ref itself still exists and can be deleted or
+        // overwritten, as git does.
+        if let Ok((_, _, Some(v @ Value::Oid(_)))) = deref(view, t) {
             return Ok(Some(v));
         }
     }
@@ -241,6 +244,8 @@ pub struct FilesPrepared {
     packed_deletes: Vec<usize>,
     /// The value each edit's ref held under its lock (for reflogs).
     olds: Vec<Option<Value>>,
+    /// For a symbolic edit whose target resolves: the reflog's old and new ids.
+    symlogs: Vec<Option<(ObjectId, ObjectId)>>,
     config: Config,
     is_bare: bool,
     committer: Signature,
@@ -283,7 +288,33 @@ pub fn prepare(store: &Store, ctx: &TxContext<'_>, edits: Vec<Edit>) -> Result<F
         check_expect(&p.target, p.edit.expect, &now)?;
         olds.push(now);
     }
+
+    // New values go into the locks now and the locks are closed (git's
+    // write_ref_to_lockfile), so no transaction holds more than one open file.
+    let fsync = lock::fsync_refs(ctx.config);
+    let mut symlogs = vec![None; plan.len()];
+    for (i, p) in plan.iter().enumerate() {
+        let lk = locks.get_mut(&i).expect("every planned ref was locked");
+        match &p.edit.change {
+            Change::Update(new) => lk.write_all(format!("{}\n", new.to_hex()).as_bytes())?,
+            Change::Symbolic(t) => {
+                lk.write_all(format!("ref: {t}\n").as_bytes())?;
+                // git logs a symbolic ref's change as old → new resolved ids,
+                // when the new target resolves.
+                if let Ok((_, _, Some(Value::Oid(new)))) = deref(store, t) {
+                    let old = match deref(store, &p.target) {
+                        Ok((_, _, Some(Value::Oid(o)))) => o,
+                        _ => ObjectId::NULL,
+                    };
+                    symlogs[i] = Some((old, new));
+                }
+            }
+            Change::Delete | Change::Verify => {}
+        }
+        lk.close(fsync && matches!(p.edit.change, Change::Update(_) | Change::Symbolic(_)))?;
+    }
     Ok(FilesPrepared {
+        symlogs,
         store: store.detached(),
         plan,
         locks,
@@ -323,7 +354,7 @@ impl crate::core::refs::Prepared for FilesPrepared {
         };
         for i in 0..self.plan.len() {
             let p = &self.plan[i];
-            let mut lk = self.locks.remove(&i).expect("every planned ref was locked");
+            let lk = self.locks.remove(&i).expect("every planned ref was locked");
             let old = oid_of(&self.olds[i]);
             match &p.edit.change {
                 Change::Verify => lk.rollback()?,
@@ -338,12 +369,13 @@ impl crate::core::refs::Prepared for FilesPrepared {
                     lk.rollback()?;
                 }
                 Change::Update(new) => {
-                    lk.write_all(format!("{}\n", new.to_hex()).as_bytes())?;
                     self.log(p, old, *new, head_target.as_deref(), fsync)?;
                     lk.commit(fsync)?;
                 }
-                Change::Symbolic(t) => {
-                    lk.write_all(format!("ref: {t}\n").as_bytes())?;
+                Change::Symbolic(_) => {
+                    if let Some((old, new)) = self.symlogs[i] {
+                        self.append_log(&p.target, old, new, p.edit.message.clone().unwrap_or_default(), fsync)?;
+                    }
                     lk.commit(fsync)?;
                 }
             }
@@ -368,10 +400,21 @@ impl FilesPrepared {
             names.push("HEAD");
         }
         for n in names {
-            let path = self.store.log_path(n);
-            if reflog::should_log(n, &self.config, self.is_bare) || reflog::log_exists(&path) {
-                reflog::append(&path, &entry, fsync)?;
-            }
+            self.append_entry(n, &entry, fsync)?;
+        }
+        Ok(())
+    }
+
+    fn append_log(&self, name: &str, old: ObjectId, new: ObjectId, message: String, fsync: bool) -> Result<()> {
+        let entry = reflog::Entry { old, new, committer: self.committer.clone(), message };
+        self.append_entry(name, &entry, fsync)
+    }
+
+    /// Log `entry` for `name` when git would: `core.logAllRefUpdates`, or a log that exists.
+    fn append_entry(&self, name: &str, entry: &reflog::Entry, fsync: bool) -> Result<()> {
+        let path = self.store.log_path(name);
+        if reflog::should_log(name, &self.config, self.is_bare) || reflog::log_exists(&path) {
+            reflog::append(&path, entry, fsync)?;
         }
         Ok(())
     }

@@ -45,6 +45,8 @@ pub enum Error {
     RefLocked { name: String, path: Option<PathBuf> },
     /// Revision could not be parsed or resolved.
     InvalidRevision { spec: String, reason: String },
+    /// No such path in the tree of `rev`.
+    PathNotFound { rev: String, path: String },
     /// The repository was closed.
     Closed,
     /// An `AbortSignal` fired.
@@ -81,6 +83,7 @@ impl Error {
             Error::InvalidRevision { .. } => "ERR_INVALID_REVISION",
             Error::Closed => "ERR_CLOSED",
             Error::Aborted => "ERR_ABORTED",
+            Error::PathNotFound { .. } => "ERR_PATH_NOT_FOUND",
             Error::Io { .. } => "ERR_IO",
             Error::Internal { .. } => "ERR_INTERNAL",
         }
@@ -185,6 +188,7 @@ impl fmt::Display for Error {
             Error::InvalidRevision { spec, reason } => write!(f, "invalid revision {spec:?}: {reason}"),
             Error::Closed => write!(f, "the repository is closed"),
             Error::Aborted => write!(f, "the operation was aborted"),
+            Error::PathNotFound { rev, path } => write!(f, "path {path:?} does not exist in {rev}"),
             Error::Io { path, message } => write!(f, "I/O error{}: {message}", at(path)),
             Error::Internal { message } => write!(f, "internal error in ferrogit: {message}"),
         }

@@ -11,5 +11,6 @@ pub mod oid;
 pub mod refs;
 pub mod repo;
 pub mod rev;
+pub mod treeops;
 #[cfg(test)]
 pub mod testutil;

@@ -51,19 +51,11 @@ impl Repository {
     pub fn rev_parse(&self, spec: &str) -> Result<ObjectId> {
         if let Some((rev, path)) = spec.split_once(':') {
             let rev = if rev.is_empty() { "HEAD" } else { rev };
-            let mut id = self.peel_to(spec, self.rev_parse(rev)?, Some(Kind::Tree))?;
-            for comp in path.split('/').filter(|c| !c.is_empty()) {
-                let obj = self.read_object(&id)?;
-                let Parsed::Tree(t) = &obj.parsed else {
-                    return Err(invalid(spec, format!("path '{path}' does not exist in '{rev}'")));
-                };
-                id = t
-                    .entries(&obj.data)
-                    .find(|e| e.name == comp.as_bytes())
-                    .map(|e| e.oid)
-                    .ok_or_else(|| invalid(spec, format!("path '{path}' does not exist in '{rev}'")))?;
-            }
-            return Ok(id);
+            let treeish = self.rev_parse(rev)?;
+            return match crate::core::treeops::resolve_path(&self.odb, treeish, path)? {
+                Some(e) => Ok(e.oid),
+                None => Err(invalid(spec, format!("path '{path}' does not exist in '{rev}'"))),
+            };
         }
         self.rev_parse_plain(spec)
     }

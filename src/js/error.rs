@@ -56,6 +56,9 @@ pub fn make(env: sys::napi_env, e: &CoreError) -> sys::napi_value {
     }
     if let Some(p) = e.path() {
         util::set(env, err, "path\0", util::string(env, &p.to_string_lossy()));
+    } else if let CoreError::PathNotFound { path, .. } = e {
+        // The path inside the tree.
+        util::set(env, err, "path\0", util::string(env, path));
     }
     err
 }

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Blob = nativeBinding.Blob
 module.exports.Commit = nativeBinding.Commit
+module.exports.LogWalk = nativeBinding.LogWalk
 module.exports.RefDatabase = nativeBinding.RefDatabase
 module.exports.RefTransaction = nativeBinding.RefTransaction
 module.exports.Repository = nativeBinding.Repository

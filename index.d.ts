@@ -57,6 +57,19 @@ export declare class Commit {
   getParentsSync(): Commit[]
 }
 
+/**
+ * A history walk: `index.js` wraps it as `log()`'s async iterator and
+ * `logSync()`'s iterator.
+ */
+export declare class LogWalk {
+  /** The next `n` commits (fewer only at the end; an empty array once done). */
+  next(n: number): Promise<Commit[]>
+  /** The next `n` commits, synchronously. */
+  nextSync(n: number): Commit[]
+  /** Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`. */
+  abort(): void
+}
+
 /** The references of a repository: loose and packed refs as git stores them. */
 export declare class RefDatabase {
   /** The ref with this exact full name (`refs/heads/main`, `HEAD`), or null. */
@@ -151,6 +164,22 @@ export declare class RefTransaction {
 
 /** A git repository opened in-process. */
 export declare class Repository {
+  /** The best common ancestor of two commits, as `git merge-base a b` prints, or null. */
+  mergeBase(a: string, b: string): Promise<string | null>
+  /** `mergeBase`, synchronously. */
+  mergeBaseSync(a: string, b: string): string | null
+  /** The blob or tree at `path` in `rev` (as `git show rev:path`); `ERR_PATH_NOT_FOUND` when absent. */
+  readPath(rev: string, path: string): Promise<Blob | Tree>
+  /** `readPath`, synchronously. */
+  readPathSync(rev: string, path: string): Blob | Tree
+  /**
+   * What changed from tree `a` (null: the empty tree) to tree `b`, as `git
+   * diff-tree -r --raw a b` (no rename detection); `recursive: false` stops at
+   * the top level, as `git diff-tree` without `-r`.
+   */
+  diffTrees(a: string | null, b: string, options?: { recursive?: boolean }): Promise<TreeChange[]>
+  /** `diffTrees`, synchronously. */
+  diffTreesSync(a: string | null, b: string, options?: { recursive?: boolean }): TreeChange[]
   /** Open the repository at `path`: a work tree, its `.git`, or a bare repository. */
   static open(path: string, options?: OpenOptions): Promise<Repository>
   /** Open the repository at `path`, synchronously. */
@@ -207,6 +236,41 @@ export declare class Repository {
   stats(): RepoStats
   /** Close the repository: later calls reject with `ERR_CLOSED`. */
   close(): void
+  /**
+   * Create a repository at `path` as `git init` does (`bare`, `initialBranch`);
+   * an existing repository there is opened unchanged.
+   */
+  static init(path: string, options?: { bare?: boolean; initialBranch?: string }): Promise<Repository>
+  /** `init`, synchronously. */
+  static initSync(path: string, options?: { bare?: boolean; initialBranch?: string }): Repository
+  /** A repository held in memory only: objects and refs (`HEAD` names an unborn `refs/heads/main`). */
+  static inMemory(): Repository
+  /** Store `data` as a blob; resolves to its id (an existing object is not rewritten). */
+  writeBlob(data: Buffer | string): Promise<string>
+  /** `writeBlob`, synchronously. */
+  writeBlobSync(data: Buffer | string): string
+  /**
+   * Store a tree of `entries` (sorted as git sorts them; `mode` e.g. `0o100644`,
+   * `0o100755`, `0o120000`, `0o040000`, `0o160000`). Names `''`, `.`, `..`,
+   * `.git` (any case), or with `/` or NUL are refused (`ERR_CORRUPT_OBJECT`),
+   * as are duplicates; every entry's object must exist (gitlinks excepted).
+   */
+  writeTree(entries: { name: string; mode: number; oid: string }[]): Promise<string>
+  /** `writeTree`, synchronously. */
+  writeTreeSync(entries: { name: string; mode: number; oid: string }[]): string
+  /**
+   * Store a commit (`committer` defaults to `author`; times default to now in
+   * the local zone). With `updateRef` (e.g. `'HEAD'` or `'refs/heads/main'`)
+   * the ref is moved to it in a transaction that requires it to hold the first
+   * parent (or not to exist, for a root commit), with git commit's reflog entry.
+   */
+  writeCommit(c: { tree: string; parents: string[]; author: SignatureInput; committer?: SignatureInput; message: string; updateRef?: string }): Promise<string>
+  /** `writeCommit`, synchronously. */
+  writeCommitSync(c: { tree: string; parents: string[]; author: SignatureInput; committer?: SignatureInput; message: string; updateRef?: string }): string
+  /** Store an annotated tag object (no ref is created: `refs.create` one). */
+  writeTag(t: { target: string; name: string; tagger: SignatureInput; message: string }): Promise<string>
+  /** `writeTag`, synchronously. */
+  writeTagSync(t: { target: string; name: string; tagger: SignatureInput; message: string }): string
 }
 
 /** An annotated tag. */

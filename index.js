@@ -96,5 +96,143 @@ binding.RefDatabase.prototype.watch = function watch(listener, options = {}) {
   return { close: () => clearInterval(timer) }
 }
 
+// --- history ------------------------------------------------------------------
+
+const FIRST_BATCH = 64
+const MAX_BATCH = 4096
+
+function abortError() {
+  const e = new GitError('the operation was aborted')
+  e.code = 'ERR_ABORTED'
+  return e
+}
+
+/**
+ * Walk history: commits come from a worker in batches (64 first, doubling up
+ * to 4096), each batch one crossing with its commits loaded. The next batch is
+ * requested as soon as one arrives, so the worker walks and loads while JS
+ * consumes; only one request is ever outstanding, so batches stay in order.
+ */
+binding.Repository.prototype.log = function log(options = {}) {
+  const { signal } = options ?? {}
+  const walk = this.__log(options)
+  let buffer = []
+  let at = 0
+  let size = FIRST_BATCH
+  let ended = false // the walk has delivered its last batch
+  let done = false // the iterator is finished
+  let pending = null // the request for the next batch
+  let queue = Promise.resolve()
+  let inFlight = 0
+  const onAbort = () => walk.abort()
+  signal?.addEventListener?.('abort', onAbort, { once: true })
+  const finish = () => {
+    done = true
+    buffer = []
+    signal?.removeEventListener?.('abort', onAbort)
+  }
+  const request = () => {
+    const n = size
+    size = Math.min(size * 2, MAX_BATCH)
+    pending = walk.next(n).then((batch) => ({ batch, n }))
+    // A rejection is handled when awaited; don't report it as unhandled meanwhile.
+    pending.catch(() => {})
+  }
+  const step = async () => {
+    if (done) return { value: undefined, done: true }
+    if (signal?.aborted) {
+      finish()
+      throw abortError()
+    }
+    if (at < buffer.length) return { value: buffer[at++], done: false }
+    if (ended) {
+      finish()
+      return { value: undefined, done: true }
+    }
+    if (!pending) request()
+    let got
+    try {
+      got = await pending
+    } catch (e) {
+      finish()
+      throw signal?.aborted ? abortError() : e
+    }
+    pending = null
+    if (signal?.aborted) {
+      finish()
+      throw abortError()
+    }
+    if (got.batch.length < got.n) ended = true
+    else request()
+    buffer = got.batch
+    at = 0
+    if (at < buffer.length) return { value: buffer[at++], done: false }
+    finish()
+    return { value: undefined, done: true }
+  }
+  return {
+    // Calls are queued, so overlapping next() calls still get commits in order;
+    // while a batch lasts and nothing is queued, a commit is handed out at once.
+    next() {
+      if (inFlight === 0 && at < buffer.length && !done && !signal?.aborted) {
+        return Promise.resolve({ value: buffer[at++], done: false })
+      }
+      inFlight++
+      const r = queue.then(step).finally(() => inFlight--)
+      queue = r.catch(() => {})
+      return r
+    },
+    return() {
+      finish()
+      walk.abort()
+      return Promise.resolve({ value: undefined, done: true })
+    },
+    [Symbol.asyncIterator]() {
+      return this
+    },
+  }
+}
+
+/** `log`, synchronously: an iterator pulling batches as it goes. */
+binding.Repository.prototype.logSync = function* logSync(options = {}) {
+  const { signal } = options ?? {}
+  const walk = this.__log(options)
+  let size = FIRST_BATCH
+  for (;;) {
+    if (signal?.aborted) throw abortError()
+    const batch = walk.nextSync(size)
+    yield* batch
+    if (batch.length < size) return
+    size = Math.min(size * 2, MAX_BATCH)
+  }
+}
+
+const TYPE_OF_MODE = (mode) => (mode === 0o40000 ? 'tree' : mode === 0o160000 ? 'commit' : 'blob')
+
+/** Tree entries from the compact form: paths joined by NUL, 40 hex per oid, modes as u32 LE. */
+function buildEntries([paths, oids, modeBytes, n]) {
+  const modes = new Uint32Array(modeBytes.buffer, modeBytes.byteOffset, n)
+  const out = new Array(n)
+  let start = 0
+  for (let i = 0; i < n; i++) {
+    let end = paths.indexOf('\0', start)
+    if (end < 0) end = paths.length
+    const path = paths.slice(start, end)
+    const slash = path.lastIndexOf('/')
+    const mode = modes[i]
+    out[i] = { name: slash < 0 ? path : path.slice(slash + 1), path, mode, type: TYPE_OF_MODE(mode), oid: oids.slice(i * 40, i * 40 + 40) }
+    start = end + 1
+  }
+  return out
+}
+
+binding.Repository.prototype.listFiles = function listFiles(rev, options) {
+  return this.__listFiles(rev, options).then(buildEntries)
+}
+
+binding.Repository.prototype.listFilesSync = function listFilesSync(rev, options) {
+  return buildEntries(this.__listFilesSync(rev, options))
+}
+
 module.exports = { ...binding, GitError }
 delete module.exports.__setErrorClass

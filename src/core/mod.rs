@@ -2,9 +2,12 @@
 #![warn(missing_docs)]
 #![allow(missing_docs)]
 
+pub mod commit_graph;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod init;
+pub mod log;
 pub mod object;
 pub mod odb;
 pub mod oid;

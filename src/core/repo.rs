@@ -3,6 +3,9 @@
 //! submodules), a bare git directory, `commondir`, `core.bare`,
 //! `core.worktree`, and the format check of `core.repositoryformatversion` and
 //! `extensions.*`: anything we do not implement is refused, never misread.
+//! Also creating one (`init`, see [`crate::core::init`]), a repository held in
+//! memory only (`in_memory`), and writing new objects (`write_blob`,
+//! `write_tree`, `write_commit`, `write_tag`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +22,18 @@ pub struct Layout {
     pub common_dir: PathBuf,
     pub workdir: Option<PathBuf>,
     pub is_bare: bool,
+}
+
+impl Layout {
+    /// The layout of a repository held in memory: empty paths, no work tree.
+    pub fn in_memory() -> Layout {
+        Layout { git_dir: PathBuf::new(), common_dir: PathBuf::new(), workdir: None, is_bare: true }
+    }
+
+    /// True for [`Layout::in_memory`] (its git dir is empty; an opened one is always absolute).
+    pub fn is_in_memory(&self) -> bool {
+        self.git_dir.as_os_str().is_empty()
+    }
 }
 
 /// An opened repository: its layout, config, objects and refs.
@@ -49,7 +64,7 @@ impl Default for Options {
     }
 }
 
-fn is_git_dir(p: &Path) -> bool {
+pub(crate) fn is_git_dir(p: &Path) -> bool {
     // As git's is_git_directory: HEAD, plus objects/ and refs/ here or in the common dir.
     if !p.join("HEAD").is_file() && !p.join("HEAD").is_symlink() {
         return false;
@@ -183,13 +198,122 @@ impl Repository {
         config.extend(Config::read(&layout.git_dir.join("config.worktree")));
         check_format(&layout, &config)?;
         let cache = Arc::new(Cache::new(opts.cache_bytes));
-        let odb = composite::Store::open(&layout.common_dir.join("objects"), cache);
+        let mut odb = composite::Store::open(&layout.common_dir.join("objects"), cache);
+        odb.set_write_options(crate::core::odb::write::Options::from_config(&config));
         let refs = Box::new(crate::core::refs::files::Store::new(&layout.git_dir, &layout.common_dir));
         Ok(Repository { layout, config, odb, refs })
     }
 }
 
 impl Repository {
+    /// Create a repository at `path` as `git init [--bare] [--initial-branch=<b>]`
+    /// does, and open it: `<path>/.git` with `<path>` as work tree, or `<path>`
+    /// itself when `bare` (see [`crate::core::init`] for what is created). The
+    /// branch must make a valid `refs/heads/<b>` (`ERR_INVALID_REF_NAME`);
+    /// none given is `init.defaultBranch` from the global config, else `master`.
+    /// An existing repository there is opened untouched.
+    pub fn init(path: &Path, bare: bool, initial_branch: Option<&str>) -> Result<Repository> {
+        Repository::init_with(path, bare, initial_branch, &Options::default())
+    }
+
+    /// [`Repository::init`] with open options.
+    pub fn init_with(path: &Path, bare: bool, initial_branch: Option<&str>, opts: &Options) -> Result<Repository> {
+        let git_dir = crate::core::init::init(path, bare, initial_branch)?;
+        Repository::open(&git_dir, opts)
+    }
+
+    /// A repository held in memory only: no directory, objects in a memory
+    /// layer, refs in the memory ref store. `HEAD` is a symbolic ref to
+    /// `refs/heads/main`, unborn until something writes that branch (`main`,
+    /// not git's `master`: a fresh in-memory repository has no config or
+    /// history to follow, and `main` is what most new repositories use now).
+    /// The config is empty. Nothing ever touches the filesystem.
+    pub fn in_memory() -> Repository {
+        Repository::in_memory_with(&Options::default())
+    }
+
+    /// [`Repository::in_memory`] with open options (the delta-base cache size).
+    pub fn in_memory_with(opts: &Options) -> Repository {
+        use crate::core::refs::transaction::{Change, Edit, Expect};
+        let odb = composite::Store::in_memory(Arc::new(Cache::new(opts.cache_bytes)));
+        let config = Config::default();
+        let refs = crate::core::refs::memory::Store::new();
+        let ctx = crate::core::refs::TxContext {
+            odb: &odb,
+            config: &config,
+            is_bare: true,
+            committer: crate::core::object::Signature { name: String::new(), email: String::new(), seconds: 0, offset: 0 },
+        };
+        // Cannot fail on an empty store with a valid name; were it to, HEAD would just be missing.
+        let head = Edit::new("HEAD", Change::Symbolic("refs/heads/main".into()), Expect::Any);
+        let _ = crate::core::refs::RefStore::commit(&refs, vec![head], &ctx);
+        Repository { layout: Layout::in_memory(), config, odb, refs: Box::new(refs) }
+    }
+
+    /// True for a repository made by [`Repository::in_memory`].
+    pub fn is_in_memory(&self) -> bool {
+        self.odb.is_in_memory()
+    }
+
+    /// Fail with `ERR_OBJECT_NOT_FOUND` / `ERR_OBJECT_TYPE` unless `oid` is stored and is a `kind`.
+    fn expect_kind(&self, oid: &crate::core::oid::ObjectId, kind: crate::core::object::Kind) -> Result<()> {
+        let (actual, _) = self.odb.header(oid)?.ok_or(Error::ObjectNotFound { oid: *oid })?;
+        if actual != kind {
+            return Err(Error::ObjectType { oid: *oid, expected: kind.as_str(), actual: actual.as_str() });
+        }
+        Ok(())
+    }
+
+    /// Store `data` as a blob (`git hash-object -w`); returns its id.
+    pub fn write_blob(&self, data: &[u8]) -> Result<crate::core::oid::ObjectId> {
+        self.odb.write(crate::core::object::Kind::Blob, data)
+    }
+
+    /// Store a tree of `entries` (any order; sorted as git sorts trees), as
+    /// `git mktree`: names and modes are checked as `git fsck --strict` would
+    /// (`ERR_CORRUPT_OBJECT`), and every entry but a gitlink (mode 160000) must
+    /// name a stored object of the kind its mode says (`ERR_OBJECT_NOT_FOUND`,
+    /// `ERR_OBJECT_TYPE`).
+    pub fn write_tree(&self, entries: &[crate::core::object::build::NewTreeEntry]) -> Result<crate::core::oid::ObjectId> {
+        use crate::core::object::{tree::kind_of_mode, Kind};
+        let data = crate::core::object::build::tree(entries)?;
+        for e in entries {
+            match kind_of_mode(e.mode) {
+                Kind::Commit => {}
+                k => self.expect_kind(&e.oid, k)?,
+            }
+        }
+        self.odb.write(Kind::Tree, &data)
+    }
+
+    /// Store a commit, as `git commit-tree`: its tree must be a stored tree and
+    /// its parents stored commits (`ERR_OBJECT_NOT_FOUND`, `ERR_OBJECT_TYPE`);
+    /// identities are checked as fsck would (`ERR_CORRUPT_OBJECT`). Moves no ref.
+    pub fn write_commit(&self, c: &crate::core::object::build::NewCommit) -> Result<crate::core::oid::ObjectId> {
+        use crate::core::object::Kind;
+        let data = crate::core::object::build::commit(c)?;
+        self.expect_kind(&c.tree, Kind::Tree)?;
+        for p in &c.parents {
+            self.expect_kind(p, Kind::Commit)?;
+        }
+        self.odb.write(Kind::Commit, &data)
+    }
+
+    /// Store an annotated tag of `target` (which must be stored: its type is
+    /// read from it) named `name` (a valid `refs/tags/<name>`, else
+    /// `ERR_INVALID_REF_NAME`), as `git tag -a` writes it. Creates no ref.
+    pub fn write_tag(
+        &self,
+        target: &crate::core::oid::ObjectId,
+        name: &str,
+        tagger: Option<crate::core::object::Signature>,
+        message: &[u8],
+    ) -> Result<crate::core::oid::ObjectId> {
+        let (target_kind, _) = self.odb.header(target)?.ok_or(Error::ObjectNotFound { oid: *target })?;
+        let t = crate::core::object::build::NewTag { target: *target, target_kind, name: name.to_string(), tagger, message: message.to_vec() };
+        self.odb.write(crate::core::object::Kind::Tag, &crate::core::object::build::tag(&t)?)
+    }
+
     /// Read and parse `oid`, or fail with `ERR_OBJECT_NOT_FOUND` / `ERR_CORRUPT_*`.
     pub fn read_object(&self, oid: &crate::core::oid::ObjectId) -> Result<crate::core::object::Object> {
         let mut data = Vec::new();

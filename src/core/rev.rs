@@ -1,9 +1,7 @@
 //! Revisions: a subset of git's `rev-parse` grammar (gitrevisions(7)) — a full
 //! or abbreviated (4+ hex) object id or a ref name by DWIM, followed by any of
-//! `~N`, `^N`, `^{}`, `^{commit|tree|blob|tag}`, and `rev:path` is left to the
-//! history work. Also the history walk in `git rev-list`'s default order.
-
-use std::collections::{BinaryHeap, HashSet};
+//! `~N`, `^N`, `^{}`, `^{commit|tree|blob|tag}`, or `rev:path` (a tree entry,
+//! resolved as git does by `treeops::resolve_path`). History walks are in `log`.
 
 use crate::core::error::{Error, Result};
 use crate::core::object::{Kind, Parsed};
@@ -112,42 +110,6 @@ impl Repository {
             Parsed::Commit(c) => Ok(c.parents),
             _ => Err(Error::ObjectType { oid: *id, expected: "commit", actual: "other" }),
         }
-    }
-
-    /// Walk history from `starts` in `git rev-list`'s default order: newest
-    /// committer date first, ties in the order commits were reached.
-    pub fn rev_list(&self, starts: &[ObjectId], limit: Option<usize>) -> Result<Vec<ObjectId>> {
-        // (date, -sequence): max-heap pops the newest, then the earliest reached.
-        let mut heap: BinaryHeap<(i64, std::cmp::Reverse<u64>, ObjectId)> = BinaryHeap::new();
-        let mut seen = HashSet::new();
-        let mut seq = 0u64;
-        let mut out = Vec::new();
-        let mut push = |heap: &mut BinaryHeap<_>, id: ObjectId, seen: &mut HashSet<ObjectId>| -> Result<()> {
-            if !seen.insert(id) {
-                return Ok(());
-            }
-            let date = match self.read_object(&id)?.parsed {
-                Parsed::Commit(c) => c.committer.seconds,
-                _ => return Err(Error::ObjectType { oid: id, expected: "commit", actual: "other" }),
-            };
-            seq += 1;
-            heap.push((date, std::cmp::Reverse(seq), id));
-            Ok(())
-        };
-        for s in starts {
-            let c = self.peel_to("start", *s, Some(Kind::Commit))?;
-            push(&mut heap, c, &mut seen)?;
-        }
-        while let Some((_, _, id)) = heap.pop() {
-            if limit.is_some_and(|l| out.len() >= l) {
-                break;
-            }
-            out.push(id);
-            for p in self.parents(&id)? {
-                push(&mut heap, p, &mut seen)?;
-            }
-        }
-        Ok(out)
     }
 
     /// The abbreviation `git log --oneline` prints for `id` (core.abbrev=auto).

@@ -25,6 +25,9 @@ export type ErrorCode =
 /** An author, committer or tagger. `offset` is in minutes east of UTC. */
 export interface Signature { name: string; email: string; seconds: number; offset: number; date: Date }
 
+/** Who wrote a commit or tag: `seconds` defaults to now, `offset` (minutes east of UTC) to the local zone. */
+export interface SignatureInput { name: string; email: string; seconds?: number; offset?: number }
+
 /** One entry of a tree. `type` is `'commit'` for a gitlink (submodule). */
 export interface TreeEntry { name: string; path: string; mode: number; type: ObjectType; oid: string }
 
@@ -60,4 +63,46 @@ export interface RefDatabase {
    * process, checking every `pollMs` (default 1000) milliseconds. `close()` stops it.
    */
   watch(listener: (changes: RefChange[]) => void, options?: { prefix?: string; pollMs?: number; persistent?: boolean }): RefWatcher
+}
+
+/** What `log` walks: `from` (default `HEAD`) minus everything reachable from `hide` (`A..B` is `{ from: B, hide: A }`). */
+export interface LogOptions {
+  from?: string | string[]
+  hide?: string | string[]
+  /** Follow only the first parent of merges (`--first-parent`). */
+  firstParent?: boolean
+  /** At most this many commits (`-n`). */
+  limit?: number
+  /** `'none'` (default): git rev-list's order; `'topo'`: `--topo-order`; `'date'`: `--date-order`. */
+  order?: 'topo' | 'date' | 'none'
+  /** Only commits that change these paths, with git's default history simplification. */
+  paths?: string[]
+  /** Aborting rejects the pending batch (and ends the iteration) with `ERR_ABORTED`. */
+  signal?: AbortSignal
+}
+
+/** One difference between two trees, as a line of `git diff-tree -r --raw` (no renames). */
+export interface TreeChange {
+  status: 'added' | 'deleted' | 'modified' | 'typechange'
+  path: string
+  oldOid: string | null
+  newOid: string | null
+  oldMode: number | null
+  newMode: number | null
+}
+
+export interface Repository {
+  /** Walk history from `options.from` (default `HEAD`) in git rev-list's order; commits arrive in batches from a worker. */
+  log(options?: LogOptions): AsyncIterableIterator<Commit>
+  /** `log`, synchronously. */
+  logSync(options?: LogOptions): IterableIterator<Commit>
+  /**
+   * The entries of the tree `rev` names, as `git ls-tree -r` (default) or, with
+   * `recursive: false`, `git ls-tree`. `prefix` is one path: `dir` and `dir/`
+   * list what is under `dir` (recursively); without recursion `dir` is the entry
+   * itself and `dir/` its contents.
+   */
+  listFiles(rev: string, options?: { prefix?: string; recursive?: boolean }): Promise<TreeEntry[]>
+  /** `listFiles`, synchronously. */
+  listFilesSync(rev: string, options?: { prefix?: string; recursive?: boolean }): TreeEntry[]
 }

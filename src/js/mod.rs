@@ -2,9 +2,11 @@
 //! worker pool and the error conversion. No git logic lives here.
 
 mod error;
+mod history;
 mod identity_map;
 mod objects;
 mod pool;
 mod refs;
 mod repository;
 mod util;
+mod write;

@@ -390,7 +390,8 @@ fn message_from(env: sys::napi_env, options: &Option<JsRaw>) -> Result<Option<St
 /// `user.*` from the repository, global and system config (read once), as
 /// `git var GIT_COMMITTER_IDENT`; the time is now, in the local zone.
 fn committer(repo: &crate::core::repo::Repository) -> Signature {
-    crate::core::identity::committer(&repo.config, Some(&repo.layout.git_dir))
+    let git_dir = (!repo.layout.is_in_memory()).then_some(repo.layout.git_dir.as_path());
+    crate::core::identity::committer(&repo.config, git_dir)
 }
 
 fn tx_context(repo: &crate::core::repo::Repository) -> TxContext<'_> {

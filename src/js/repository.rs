@@ -39,7 +39,7 @@ impl Shared {
         shared_open(self)
     }
 
-    fn load(&self, oid: &ObjectId) -> std::result::Result<Arc<Object>, CoreError> {
+    pub(crate) fn load(&self, oid: &ObjectId) -> std::result::Result<Arc<Object>, CoreError> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(CoreError::Closed);
         }
@@ -134,7 +134,7 @@ fn check_kind(oid: ObjectId, actual: Kind, expect: Option<Kind>) -> std::result:
 }
 
 impl RepoState {
-    fn new(repo: repo::Repository) -> Rc<RepoState> {
+    pub(crate) fn new(repo: repo::Repository) -> Rc<RepoState> {
         Rc::new(RepoState {
             shared: Arc::new(Shared {
                 repo,
@@ -172,6 +172,25 @@ impl RepoState {
         let v = objects::to_js(env, self, obj).map_err(|e| CoreError::Internal { message: e.to_string() })?;
         IdentityMap::set_object(env, entry, v, kind);
         Ok((v, kind))
+    }
+
+    /// Install objects a worker already loaded (a history batch, say) in the
+    /// identity map: an oid with a live JS object keeps it, so one oid is still
+    /// one object; the rest get new ones.
+    pub fn install(self: &Rc<Self>, env: sys::napi_env, loaded: Vec<(ObjectId, Arc<Object>)>) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
+        let mut map = self.map.borrow_mut();
+        map.maybe_sweep(env);
+        let mut out = Vec::with_capacity(loaded.len());
+        for (oid, obj) in loaded {
+            let hit = map.entries.get(&oid).is_some_and(|e| IdentityMap::live(env, e).is_some());
+            if hit {
+                self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+            }
+            out.push(self.ensure_init_done(env, &mut map, oid, || Ok(obj))?.0);
+        }
+        Ok(out)
     }
 
     /// Run loads on the pool in chunks (several workers at once), installing each
@@ -293,7 +312,7 @@ impl RepoState {
         });
     }
 
-    fn read_oid_async(self: &Rc<Self>, env: sys::napi_env, oid: ObjectId, expect: Option<Kind>, d: sys::napi_deferred) {
+    pub(crate) fn read_oid_async(self: &Rc<Self>, env: sys::napi_env, oid: ObjectId, expect: Option<Kind>, d: sys::napi_deferred) {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let entry = map.entries.entry(oid).or_default();
@@ -431,11 +450,11 @@ impl RepoState {
     }
 }
 
-struct SendPtr(sys::napi_deferred);
+pub(crate) struct SendPtr(pub(crate) sys::napi_deferred);
 // SAFETY: the deferred is only used back on the JS thread, in the completion.
 unsafe impl Send for SendPtr {}
 
-fn open_options(env: sys::napi_env, options: Option<JsRaw>) -> repo::Options {
+pub(crate) fn open_options(env: sys::napi_env, options: Option<JsRaw>) -> repo::Options {
     let _ = (env, options); // maxCacheBytes and onOverfull bound the promisor cache (later); nothing else yet.
     repo::Options::default()
 }
@@ -483,7 +502,7 @@ fn header(shared: &Shared, oid: &ObjectId) -> std::result::Result<(Kind, u64), C
 /// A git repository opened in-process.
 #[napi]
 pub struct Repository {
-    state: Rc<RepoState>,
+    pub(crate) state: Rc<RepoState>,
 }
 
 fn open_core(path: &str, discover: bool, opts: &repo::Options) -> std::result::Result<repo::Repository, CoreError> {
@@ -497,11 +516,16 @@ fn open_core(path: &str, discover: bool, opts: &repo::Options) -> std::result::R
 }
 
 fn open_async(env: sys::napi_env, path: String, options: Option<JsRaw>, discover: bool) -> sys::napi_value {
-    let (d, p) = util::promise(env);
     let opts = open_options(env, options);
+    open_with(env, move || open_core(&path, discover, &opts))
+}
+
+/// A promise of a `Repository` made on a worker by `make` (open, discover, init).
+pub(crate) fn open_with(env: sys::napi_env, make: impl FnOnce() -> std::result::Result<repo::Repository, CoreError> + Send + 'static) -> sys::napi_value {
+    let (d, p) = util::promise(env);
     let deferred = SendPtr(d);
     pool::spawn(env, move || {
-        let r = open_core(&path, discover, &opts);
+        let r = error::guard(make);
         Box::new(move |env| {
             let d = deferred;
             let settled = match r {
@@ -558,13 +582,15 @@ impl Repository {
     /// The git directory (absolute).
     #[napi(getter)]
     pub fn git_dir(&self) -> Option<String> {
-        Some(path_string(&self.state.shared.repo.layout.git_dir))
+        let l = &self.state.shared.repo.layout;
+        (!l.is_in_memory()).then(|| path_string(&l.git_dir))
     }
 
     /// The common directory: differs from `gitDir` in a linked worktree.
     #[napi(getter)]
     pub fn common_dir(&self) -> Option<String> {
-        Some(path_string(&self.state.shared.repo.layout.common_dir))
+        let l = &self.state.shared.repo.layout;
+        (!l.is_in_memory()).then(|| path_string(&l.common_dir))
     }
 
     /// The work tree, or null for a bare repository.
@@ -738,7 +764,8 @@ impl Repository {
         let repo = &self.state.shared.repo;
         error::guard(|| {
             let starts = from.iter().map(|s| repo.rev_parse(s)).collect::<std::result::Result<Vec<_>, _>>()?;
-            Ok(repo.rev_list(&starts, limit.map(|l| l as usize))?.iter().map(|i| i.to_hex()).collect())
+            let opts = crate::core::log::Options { from: starts, limit: limit.map(|l| l as usize), ..Default::default() };
+            Ok(repo.log(opts, &AtomicBool::new(false))?.iter().map(|i| i.to_hex()).collect())
         })
         .map_err(|e| error::throw(env.raw(), &e))
     }

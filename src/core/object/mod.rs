@@ -2,6 +2,7 @@
 //! commits, trees and tags (<https://git-scm.com/docs/gitformat-commit-graph>,
 //! `Documentation/technical/hash-function-transition.txt` for the loose header).
 
+pub mod build;
 pub mod commit;
 pub mod signature;
 pub mod tag;

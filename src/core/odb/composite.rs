@@ -2,6 +2,11 @@
 //! then each alternate (itself packs + loose), as git's `oid_object_info_extended`
 //! searches. A miss re-scans `objects/pack` for packs written since (git's
 //! `reprepare_packed_git`).
+//!
+//! A store made by [`Store::in_memory`] has no directory at all: no packs, no
+//! loose objects, no alternates, only a [`memory::Store`] layer, and never
+//! touches the filesystem. [`Store::write`] adds objects to the loose
+//! directory (or to the memory layer).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,10 +16,10 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::core::error::Result;
-use crate::core::object::Kind;
+use crate::core::object::{self as obj, Kind};
 use crate::core::odb::pack::cache::Cache;
 use crate::core::odb::pack::Pack;
-use crate::core::odb::{alternates, loose, ObjectStore, ReadCtx};
+use crate::core::odb::{alternates, loose, memory, write, ObjectStore, ReadCtx};
 use crate::core::oid::{ObjectId, Prefix};
 
 /// Packs, loose objects and alternates of one objects directory.
@@ -28,10 +33,15 @@ pub struct Store {
     broken: Mutex<Vec<crate::core::error::Error>>,
     /// The pack that answered last: most reads hit the same pack again.
     last_hit: AtomicUsize,
-    loose: loose::Store,
+    /// None in memory: there is no directory.
+    loose: Option<loose::Store>,
+    /// Some only in memory.
+    memory: Option<memory::Store>,
     alternates: Vec<Store>,
     cache: Arc<Cache>,
     next_pack_id: Arc<AtomicU32>,
+    /// How [`Store::write`] writes loose objects.
+    write_opts: write::Options,
 }
 
 impl Store {
@@ -58,17 +68,87 @@ impl Store {
             seen: Mutex::new(HashSet::new()),
             broken: Mutex::new(Vec::new()),
             last_hit: AtomicUsize::new(0),
-            loose: loose::Store::new(dir),
+            loose: Some(loose::Store::new(dir)),
+            memory: None,
             alternates: alts,
             cache,
             next_pack_id: ids,
+            write_opts: write::Options::default(),
         };
         s.scan_packs();
         s
     }
 
+    /// A store held in memory only: objects are written to and read from a
+    /// [`memory::Store`]; nothing is ever read from or written to disk.
+    pub fn in_memory(cache: Arc<Cache>) -> Store {
+        Store {
+            dir: PathBuf::new(),
+            packs: RwLock::new(Arc::new(Vec::new())),
+            seen: Mutex::new(HashSet::new()),
+            broken: Mutex::new(Vec::new()),
+            last_hit: AtomicUsize::new(0),
+            loose: None,
+            memory: Some(memory::Store::new()),
+            alternates: Vec::new(),
+            cache,
+            next_pack_id: Arc::new(AtomicU32::new(0)),
+            write_opts: write::Options::default(),
+        }
+    }
+
+    /// True for a store made by [`Store::in_memory`].
+    pub fn is_in_memory(&self) -> bool {
+        self.memory.is_some()
+    }
+
+    /// The memory layer of an in-memory store.
+    pub fn memory(&self) -> Option<&memory::Store> {
+        self.memory.as_ref()
+    }
+
+    /// The objects directory (empty in memory).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Set how loose objects are written (compression, fsync); see [`write::Options::from_config`].
+    pub fn set_write_options(&mut self, opts: write::Options) {
+        self.write_opts = opts;
+    }
+
+    /// Store `data` as an object of kind `kind` and return its id: into the
+    /// loose objects directory (as git's `write_object_file`), or into the
+    /// memory layer of an in-memory store. An object already stored anywhere
+    /// (packs, loose, alternates, memory) is not written again and its file is
+    /// left untouched.
+    pub fn write(&self, kind: Kind, data: &[u8]) -> Result<ObjectId> {
+        let oid = obj::hash(kind, data);
+        if let Some(m) = &self.memory {
+            m.insert_with_id(oid, kind, data.into());
+            return Ok(oid);
+        }
+        if self.has_without_refresh(&oid) {
+            return Ok(oid);
+        }
+        write::write_loose(&self.dir, &oid, kind, data, &self.write_opts)?;
+        Ok(oid)
+    }
+
+    /// `oid` is here, in the packs already open, loose, in memory or in an alternate
+    /// (no re-scan of the pack directories: like git's `freshen_*` checks).
+    fn has_without_refresh(&self, oid: &ObjectId) -> bool {
+        self.find_packed(oid).is_some()
+            || self.loose.as_ref().is_some_and(|l| l.contains(oid))
+            || self.memory.as_ref().is_some_and(|m| m.contains(oid))
+            || self.alternates.iter().any(|a| a.has_without_refresh(oid))
+    }
+
     /// Open packs not seen before; true if any was added.
     fn scan_packs(&self) -> bool {
+        if self.loose.is_none() {
+            return false; // in memory: no directory to scan
+        }
         let pack_dir = self.dir.join("pack");
         let Ok(rd) = std::fs::read_dir(&pack_dir) else { return false };
         let mut seen = self.seen.lock();
@@ -130,8 +210,15 @@ impl Store {
         if let Some((p, i)) = self.find_packed(oid) {
             return p.read_at_index(i, out, ctx).map(Some).map_err(|e| e.with_oid(*oid));
         }
-        if let Some(k) = self.loose.try_read(oid, out, ctx)? {
-            return Ok(Some(k));
+        if let Some(l) = &self.loose {
+            if let Some(k) = l.try_read(oid, out, ctx)? {
+                return Ok(Some(k));
+            }
+        }
+        if let Some(m) = &self.memory {
+            if let Some(k) = m.try_read(oid, out, ctx)? {
+                return Ok(Some(k));
+            }
         }
         for a in &self.alternates {
             if let Some(k) = a.read_here(oid, out, ctx)? {
@@ -146,8 +233,15 @@ impl Store {
             let off = p.index.offset_at(i)?;
             return p.header_at(off, ctx).map(Some).map_err(|e| e.with_oid(*oid));
         }
-        if let Some(h) = self.loose.try_header(oid, ctx)? {
-            return Ok(Some(h));
+        if let Some(l) = &self.loose {
+            if let Some(h) = l.try_header(oid, ctx)? {
+                return Ok(Some(h));
+            }
+        }
+        if let Some(m) = &self.memory {
+            if let Some(h) = m.try_header(oid, ctx)? {
+                return Ok(Some(h));
+            }
         }
         for a in &self.alternates {
             if let Some(h) = a.header_here(oid, ctx)? {
@@ -251,15 +345,19 @@ impl ObjectStore for Store {
     }
 
     fn contains(&self, oid: &ObjectId) -> bool {
-        let here = |s: &Store| s.find_packed(oid).is_some() || s.loose.contains(oid) || s.alternates.iter().any(|a| a.contains(oid));
-        here(self) || (self.refresh_all() && here(self))
+        self.has_without_refresh(oid) || (self.refresh_all() && self.has_without_refresh(oid))
     }
 
     fn find_prefix(&self, prefix: &Prefix, out: &mut Vec<ObjectId>, limit: usize) -> Result<()> {
         for p in self.packs().iter() {
             p.find_prefix(prefix, out, limit);
         }
-        self.loose.find_prefix(prefix, out, limit)?;
+        if let Some(l) = &self.loose {
+            l.find_prefix(prefix, out, limit)?;
+        }
+        if let Some(m) = &self.memory {
+            m.find_prefix(prefix, out, limit)?;
+        }
         for a in &self.alternates {
             a.find_prefix(prefix, out, limit)?;
         }
@@ -272,7 +370,9 @@ impl ObjectStore for Store {
 
     fn approx_count(&self) -> u64 {
         let packed: u64 = self.packs().iter().map(|p| p.index.count as u64).sum();
-        packed + self.loose.approx_count() + self.alternates.iter().map(|a| a.approx_count()).sum::<u64>()
+        let loose = self.loose.as_ref().map_or(0, |l| l.approx_count());
+        let memory = self.memory.as_ref().map_or(0, |m| m.approx_count());
+        packed + loose + memory + self.alternates.iter().map(|a| a.approx_count()).sum::<u64>()
     }
 }
 

@@ -5,7 +5,9 @@ pub mod alternates;
 pub mod composite;
 pub mod inflate;
 pub mod loose;
+pub mod memory;
 pub mod pack;
+pub mod write;
 
 use std::cell::Cell;
 

@@ -1,0 +1,181 @@
+// History and trees against git on make-repo small: log (each option, Promise
+// and Sync) equals git rev-list; mergeBase equals git merge-base; readPath,
+// listFiles and diffTrees equal git cat-file, ls-tree and diff-tree.
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import fg from '../index.js'
+import { fixture, git } from './fixtures/repos.mjs'
+
+const { Repository, GitError } = fg
+const isCode = (code) => (e) => e instanceof GitError && e.code === code
+const small = fixture('small')
+const repo = Repository.openSync(small)
+const lines = (buf) => {
+  const s = buf.toString().replace(/\n$/, '')
+  return s === '' ? [] : s.split('\n')
+}
+const revList = (...args) => lines(git(small, 'rev-list', ...args))
+
+async function collect(it) {
+  const out = []
+  for await (const c of it) out.push(c.oid)
+  return out
+}
+const collectSync = (it) => Array.from(it, (c) => c.oid)
+
+// Topic branches and tags give merges, side lines and several starting points.
+const topics = lines(git(small, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/topic/')).slice(0, 4)
+const merges = revList('--merges', 'main')
+const paths = lines(git(small, 'ls-tree', '--name-only', 'main'))
+const annotated = lines(git(small, 'for-each-ref', '--format=%(objecttype) %(refname:short)', 'refs/tags/'))
+  .find((l) => l.startsWith('tag '))
+  .slice(4)
+
+describe('log equals git rev-list', () => {
+  const cases = [
+    [{}, ['HEAD']],
+    [{ from: 'main', limit: 10 }, ['-n', '10', 'main']],
+    [{ from: 'main', limit: 0 }, ['-n', '0', 'main']],
+    [{ from: 'main', order: 'topo' }, ['--topo-order', 'main']],
+    [{ from: 'main', order: 'date' }, ['--date-order', 'main']],
+    [{ from: 'main', firstParent: true }, ['--first-parent', 'main']],
+    [{ from: 'main', firstParent: true, order: 'topo', limit: 50 }, ['--first-parent', '--topo-order', '-n', '50', 'main']],
+    [{ from: [topics[0], topics[1]], hide: 'main~30' }, [topics[0], topics[1], '^main~30']],
+    [{ from: 'main', hide: [merges[0], merges[3]] }, ['main', `^${merges[0]}`, `^${merges[3]}`]],
+    [{ from: [merges[2]], hide: `${merges[2]}^2`, order: 'topo' }, ['--topo-order', merges[2], `^${merges[2]}^2`]],
+    [{ from: 'main', paths: [paths[1]] }, ['main', '--', paths[1]]],
+    [{ from: 'main', paths: [paths[2], paths[0]], limit: 20 }, ['-n', '20', 'main', '--', paths[2], paths[0]]],
+    [{ from: 'main', paths: [`${paths[1]}/`], order: 'topo' }, ['--topo-order', 'main', '--', `${paths[1]}/`]],
+    [{ from: 'main', paths: ['no/such/path'] }, ['main', '--', 'no/such/path']],
+    [{ from: annotated }, [`${annotated}^{commit}`]],
+  ]
+  for (const [opts, args] of cases) {
+    test(`log(${JSON.stringify(opts)}) = git rev-list ${args.join(' ')}`, async () => {
+      const want = revList(...args)
+      assert.deepEqual(await collect(repo.log(opts)), want)
+      assert.deepEqual(collectSync(repo.logSync(opts)), want)
+    })
+  }
+
+  test('log yields the identity-mapped Commit objects, with their fields', async () => {
+    const it = repo.log({ from: 'main', limit: 3 })
+    const first = (await it.next()).value
+    assert.equal(first, repo.getCommitSync('main'))
+    const want = lines(git(small, 'log', '-n', '3', '--format=%H%x00%an%x00%at%x00%s', 'main'))
+    const got = [first, ...(await Promise.all([it.next(), it.next()])).map((r) => r.value)]
+    assert.deepEqual(got.map((c) => [c.oid, c.author.name, String(c.author.seconds), c.summary].join('\0')), want)
+    assert.deepEqual(await it.next(), { value: undefined, done: true })
+  })
+
+  test('bad revisions and options', async () => {
+    await assert.rejects(collect(repo.log({ from: 'no-such-branch' })), isCode('ERR_INVALID_REVISION'))
+    assert.throws(() => collectSync(repo.logSync({ from: 'no-such-branch' })), isCode('ERR_INVALID_REVISION'))
+    const blob = git(small, 'rev-parse', 'main:README').toString().trim()
+    assert.throws(() => collectSync(repo.logSync({ from: blob })), (e) => e instanceof GitError)
+    assert.throws(() => repo.logSync({ order: 'sideways' }).next(), isCode('ERR_INVALID_REVISION'))
+  })
+
+  test('an AbortSignal stops the walk with ERR_ABORTED', async () => {
+    const ac = new AbortController()
+    let n = 0
+    await assert.rejects(
+      (async () => {
+        for await (const c of repo.log({ from: 'main', signal: ac.signal })) {
+          assert.ok(c.oid)
+          if (++n === 100) ac.abort()
+        }
+      })(),
+      isCode('ERR_ABORTED'),
+    )
+    assert.equal(n, 100)
+    await assert.rejects(collect(repo.log({ signal: AbortSignal.abort() })), isCode('ERR_ABORTED'))
+    assert.throws(() => collectSync(repo.logSync({ signal: AbortSignal.abort() })), isCode('ERR_ABORTED'))
+  })
+
+  test('breaking out of the loop ends the walk', async () => {
+    let n = 0
+    for await (const c of repo.log()) {
+      assert.ok(c)
+      if (++n === 5) break
+    }
+    assert.equal(n, 5)
+  })
+})
+
+describe('mergeBase equals git merge-base', () => {
+  const pairs = [
+    ['main', topics[0]],
+    [topics[0], topics[1]],
+    [topics[2], 'main~40'],
+    [`${merges[1]}^1`, `${merges[1]}^2`],
+    ['main', 'main'],
+    ['main~5', 'main'],
+  ]
+  for (const [a, b] of pairs) {
+    test(`${a} ${b}`, async () => {
+      const want = git(small, 'merge-base', a, b).toString().trim()
+      assert.equal(repo.mergeBaseSync(a, b), want)
+      assert.equal(await repo.mergeBase(b, a), git(small, 'merge-base', b, a).toString().trim())
+    })
+  }
+  test('unrelated histories: null', () => {
+    const orphan = git(small, 'commit-tree', '-m', 'orphan', 'main^{tree}').toString().trim()
+    assert.equal(repo.mergeBaseSync('main', orphan), null)
+  })
+})
+
+describe('readPath, listFiles, diffTrees', () => {
+  test('readPath gives the blob or tree git shows', async () => {
+    const files = lines(git(small, 'ls-tree', '-r', '--name-only', 'main~7')).filter((_, i) => i % 37 === 0)
+    for (const p of files) {
+      const blob = repo.readPathSync('main~7', p)
+      assert.equal(blob.type, 'blob')
+      assert.equal(blob.oid, git(small, 'rev-parse', `main~7:${p}`).toString().trim())
+      assert.deepEqual(blob.content(), git(small, 'cat-file', 'blob', `main~7:${p}`))
+      assert.equal(await repo.readPath('main~7', p), blob, 'one object per oid')
+    }
+    const tree = await repo.readPath('main', paths[1])
+    assert.equal(tree.type, 'tree')
+    assert.equal(tree.oid, git(small, 'rev-parse', `main:${paths[1]}`).toString().trim())
+    assert.equal(repo.readPathSync('main', '').oid, git(small, 'rev-parse', 'main^{tree}').toString().trim())
+    assert.throws(() => repo.readPathSync('main', 'no/such'), (e) => isCode('ERR_PATH_NOT_FOUND')(e) && e.path === 'no/such')
+    await assert.rejects(repo.readPath('main', 'README/x'), isCode('ERR_PATH_NOT_FOUND'))
+    await assert.rejects(repo.readPath('nope', 'README'), isCode('ERR_INVALID_REVISION'))
+  })
+
+  /** ls-tree's `<mode> <type> <oid>\t<path>` lines from entries. */
+  const asLsTree = (entries) => entries.map((e) => `${e.mode.toString(8).padStart(6, '0')} ${e.type} ${e.oid}\t${e.path}`)
+
+  test('listFiles equals git ls-tree [-r] [prefix]', async () => {
+    for (const rev of ['main', 'main~100', topics[1]]) {
+      assert.deepEqual(asLsTree(repo.listFilesSync(rev)), lines(git(small, 'ls-tree', '-r', rev)), rev)
+      assert.deepEqual(asLsTree(await repo.listFiles(rev, { recursive: false })), lines(git(small, 'ls-tree', rev)), rev)
+      for (const prefix of [paths[1], `${paths[1]}/`]) {
+        assert.deepEqual(asLsTree(repo.listFilesSync(rev, { prefix })), lines(git(small, 'ls-tree', '-r', rev, prefix)), `${rev} -r ${prefix}`)
+        assert.deepEqual(asLsTree(repo.listFilesSync(rev, { prefix, recursive: false })), lines(git(small, 'ls-tree', rev, prefix)), `${rev} ${prefix}`)
+      }
+    }
+    const e = repo.listFilesSync('main', { prefix: paths[1] })[0]
+    assert.equal(e.name, e.path.slice(e.path.lastIndexOf('/') + 1))
+    assert.deepEqual(repo.listFilesSync('main', { prefix: 'no/such' }), [])
+  })
+
+  test('diffTrees equals git diff-tree [-r] --raw', async () => {
+    const letter = { added: 'A', deleted: 'D', modified: 'M', typechange: 'T' }
+    const zero = '0'.repeat(40)
+    const asRaw = (changes) =>
+      changes.map(
+        (c) =>
+          `:${(c.oldMode ?? 0).toString(8).padStart(6, '0')} ${(c.newMode ?? 0).toString(8).padStart(6, '0')} ${c.oldOid ?? zero} ${c.newOid ?? zero} ${letter[c.status]}\t${c.path}`,
+      )
+    const commits = revList('-n', '60', 'main')
+    for (let i = 0; i + 1 < commits.length; i += 3) {
+      const [b, a] = [commits[i], commits[i + 1]]
+      assert.deepEqual(asRaw(repo.diffTreesSync(a, b)), lines(git(small, 'diff-tree', '-r', '--raw', a, b)), `${a}..${b}`)
+    }
+    assert.deepEqual(asRaw(await repo.diffTrees('main~50', 'main', { recursive: false })), lines(git(small, 'diff-tree', '--raw', 'main~50', 'main')))
+    assert.deepEqual(asRaw(await repo.diffTrees(topics[0], topics[3])), lines(git(small, 'diff-tree', '-r', '--raw', topics[0], topics[3])))
+    const empty = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+    assert.deepEqual(asRaw(repo.diffTreesSync(null, 'main~3')), lines(git(small, 'diff-tree', '-r', '--raw', empty, 'main~3')))
+  })
+})

@@ -1,0 +1,460 @@
+//! History and trees for JS: `log` (a walk pulled in batches, each batch one
+//! crossing with its commits already loaded on the worker), `mergeBase`,
+//! `readPath`, `listFiles` and `diffTrees`, each with a Sync form.
+
+use std::ops::Deref;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use parking_lot::Mutex;
+
+use crate::core::error::Error as CoreError;
+use crate::core::log::{self, Order, Walk};
+use crate::core::object::{Kind, Object};
+use crate::core::oid::ObjectId;
+use crate::core::repo;
+use crate::core::treeops;
+use crate::js::error;
+use crate::js::repository::{RepoState, Repository, SendPtr, Shared};
+use crate::js::util::{self, JsRaw};
+
+type CoreResult<T> = std::result::Result<T, CoreError>;
+
+/// The repository a walk owns, so the walk can move between workers.
+struct RepoRef(Arc<Shared>);
+
+impl Deref for RepoRef {
+    type Target = repo::Repository;
+    fn deref(&self) -> &repo::Repository {
+        &self.0.repo
+    }
+}
+
+/// What `log` was asked for, before its revisions are resolved (on a worker).
+#[derive(Clone, Default)]
+struct LogSpec {
+    from: Vec<String>,
+    hide: Vec<String>,
+    first_parent: bool,
+    limit: Option<usize>,
+    order: Order,
+    paths: Vec<String>,
+}
+
+enum WalkState {
+    Pending(LogSpec),
+    Running(Box<Walk<RepoRef>>),
+    Done,
+}
+
+/// A history walk: `index.js` wraps it as `log()`'s async iterator and
+/// `logSync()`'s iterator.
+#[napi]
+pub struct LogWalk {
+    state: Rc<RepoState>,
+    walk: Arc<Mutex<WalkState>>,
+    abort: Arc<AtomicBool>,
+}
+
+/// A revision that must name a commit (tags peeled).
+fn commit_of(repo: &repo::Repository, spec: &str) -> CoreResult<ObjectId> {
+    repo.rev_parse(&format!("{spec}^{{commit}}"))
+}
+
+/// Walk on, and load the commits of the batch for JS.
+fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicBool) -> CoreResult<Vec<(ObjectId, Arc<Object>)>> {
+    shared.check_open()?;
+    let mut w = walk.lock();
+    if let WalkState::Pending(spec) = &*w {
+        let repo = &shared.repo;
+        let opts = log::Options {
+            from: spec.from.iter().map(|s| commit_of(repo, s)).collect::<CoreResult<_>>()?,
+            hide: spec.hide.iter().map(|s| commit_of(repo, s)).collect::<CoreResult<_>>()?,
+            first_parent: spec.first_parent,
+            limit: spec.limit,
+            order: spec.order,
+            paths: spec.paths.clone(),
+        };
+        *w = WalkState::Running(Box::new(Walk::new(RepoRef(shared.clone()), opts)?));
+    }
+    let ids = match &mut *w {
+        WalkState::Running(walk) => walk.next_batch(n, abort)?,
+        _ => Vec::new(),
+    };
+    if ids.len() < n {
+        *w = WalkState::Done;
+    }
+    drop(w);
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if abort.load(Ordering::Relaxed) {
+            return Err(CoreError::Aborted);
+        }
+        out.push((id, shared.load(&id)?));
+    }
+    Ok(out)
+}
+
+fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<Vec<(ObjectId, Arc<Object>)>>) -> std::result::Result<sys::napi_value, sys::napi_value> {
+    r.and_then(|loaded| state.install(env, loaded)).map(|v| util::array(env, &v)).map_err(|e| error::make(env, &e))
+}
+
+#[napi]
+impl LogWalk {
+    /// The next `n` commits (fewer only at the end; an empty array once done).
+    #[napi(ts_return_type = "Promise<Commit[]>")]
+    pub fn next(&self, env: Env, n: u32) -> JsRaw {
+        let env = env.raw();
+        let (d, p) = util::promise(env);
+        let shared = self.state.shared.clone();
+        let walk = self.walk.clone();
+        let abort = self.abort.clone();
+        let d = SendPtr(d);
+        let n = n.max(1) as usize;
+        self.state.spawn_job(env, move || error::guard(|| pull(&shared, &walk, n, &abort)), move |state, env, r| {
+            let d = d;
+            util::settle(env, d.0, install(state, env, r));
+        });
+        JsRaw(p)
+    }
+
+    /// The next `n` commits, synchronously.
+    #[napi(ts_return_type = "Commit[]")]
+    pub fn next_sync(&self, env: Env, n: u32) -> Result<JsRaw> {
+        let env = env.raw();
+        let r = error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort));
+        install(&self.state, env, r).map(JsRaw).map_err(|e| {
+            // SAFETY: env is live and nothing is pending: we are returning from a call.
+            unsafe { sys::napi_throw(env, e) };
+            napi::Error::new(Status::PendingException, "log failed")
+        })
+    }
+
+    /// Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`.
+    #[napi]
+    pub fn abort(&self) {
+        self.abort.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `string | string[] | undefined` of an options object.
+fn strings(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> Result<Option<Vec<String>>> {
+    let v = get(env, obj, key);
+    match type_of(env, v) {
+        sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
+        sys::ValueType::napi_string => {
+            // SAFETY: v is a live string of this env.
+            Ok(Some(vec![unsafe { String::from_napi_value(env, v)? }]))
+        }
+        // SAFETY: v is a live value of this env; napi-rs checks that it is an array of strings.
+        _ => Ok(Some(unsafe { Vec::<String>::from_napi_value(env, v)? })),
+    }
+}
+
+fn get(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> sys::napi_value {
+    let mut v = std::ptr::null_mut();
+    // SAFETY: obj is a live object of this env; key is NUL-terminated.
+    unsafe { sys::napi_get_named_property(env, obj, key.as_ptr().cast(), &mut v) };
+    v
+}
+
+fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: v is a live value of this env (or null, which napi reports as an error and leaves t).
+    unsafe { sys::napi_typeof(env, v, &mut t) };
+    t
+}
+
+fn invalid(env: sys::napi_env, message: String) -> napi::Error {
+    error::throw(env, &CoreError::InvalidRevision { spec: String::new(), reason: message })
+}
+
+fn log_spec(env: sys::napi_env, options: Option<JsRaw>) -> Result<LogSpec> {
+    let mut spec = LogSpec { from: vec!["HEAD".into()], ..LogSpec::default() };
+    let Some(JsRaw(o)) = options else { return Ok(spec) };
+    if type_of(env, o) != sys::ValueType::napi_object {
+        return Ok(spec);
+    }
+    if let Some(f) = strings(env, o, "from\0")? {
+        spec.from = f;
+    }
+    spec.hide = strings(env, o, "hide\0")?.unwrap_or_default();
+    spec.paths = strings(env, o, "paths\0")?.unwrap_or_default();
+    let fp = get(env, o, "firstParent\0");
+    if type_of(env, fp) == sys::ValueType::napi_boolean {
+        // SAFETY: fp is a live boolean of this env.
+        spec.first_parent = unsafe { bool::from_napi_value(env, fp)? };
+    }
+    let limit = get(env, o, "limit\0");
+    if type_of(env, limit) == sys::ValueType::napi_number {
+        // SAFETY: limit is a live number of this env.
+        let n = unsafe { f64::from_napi_value(env, limit)? };
+        if !(n >= 0.0) || n.fract() != 0.0 {
+            return Err(invalid(env, format!("log: limit must be a whole number >= 0, got {n}")));
+        }
+        spec.limit = Some(n as usize);
+    }
+    let order = get(env, o, "order\0");
+    if type_of(env, order) == sys::ValueType::napi_string {
+        // SAFETY: order is a live string of this env.
+        let s = unsafe { String::from_napi_value(env, order)? };
+        spec.order = match s.as_str() {
+            "none" => Order::None,
+            "topo" => Order::Topo,
+            "date" => Order::Date,
+            _ => return Err(invalid(env, format!("log: order must be 'none', 'topo' or 'date', got {s:?}"))),
+        };
+    }
+    Ok(spec)
+}
+
+/// A tree-ish for the tree operations: the tree a revision names (commits and tags peeled).
+fn tree_of(repo: &repo::Repository, rev: &str) -> CoreResult<ObjectId> {
+    let id = repo.rev_parse(rev)?;
+    treeops::peel_to_tree(&repo.odb, id)
+}
+
+/// `readPath`: the object at `path` in `rev`, and its kind.
+fn path_object(repo: &repo::Repository, rev: &str, path: &str) -> CoreResult<(ObjectId, Kind)> {
+    let id = repo.rev_parse(rev)?;
+    match treeops::resolve_path(&repo.odb, id, path)? {
+        Some(e) if e.kind == Kind::Commit => {
+            Err(CoreError::ObjectType { oid: e.oid, expected: "blob or tree", actual: "commit (a submodule's gitlink)" })
+        }
+        Some(e) => Ok((e.oid, e.kind)),
+        None => Err(CoreError::PathNotFound { rev: rev.to_string(), path: path.to_string() }),
+    }
+}
+
+/// `listFiles` options: `prefix` (none by default) and `recursive` (true by default).
+fn list_options(env: sys::napi_env, options: &Option<JsRaw>) -> Result<(Option<String>, bool)> {
+    let Some(JsRaw(o)) = options else { return Ok((None, true)) };
+    if type_of(env, *o) != sys::ValueType::napi_object {
+        return Ok((None, true));
+    }
+    let p = get(env, *o, "prefix\0");
+    // SAFETY: p is a live value of this env, checked to be a string.
+    let prefix = if type_of(env, p) == sys::ValueType::napi_string { Some(unsafe { String::from_napi_value(env, p)? }) } else { None };
+    Ok((prefix, recursive_option(env, *o)?))
+}
+
+fn recursive_option(env: sys::napi_env, o: sys::napi_value) -> Result<bool> {
+    let r = get(env, o, "recursive\0");
+    if type_of(env, r) == sys::ValueType::napi_boolean {
+        // SAFETY: r is a live boolean of this env.
+        return unsafe { bool::from_napi_value(env, r) };
+    }
+    Ok(true)
+}
+
+/// A listing for the trip to JS (see `buildEntries` in index.js): paths joined
+/// by NUL (which no tree entry name holds), 40 hex per entry, modes.
+struct Files {
+    paths: Vec<u8>,
+    oids: String,
+    modes: Vec<u32>,
+    ascii: bool,
+}
+
+fn push_hex(out: &mut String, id: &ObjectId) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in id.0 {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+fn list_files(repo: &repo::Repository, rev: &str, prefix: Option<&str>, recursive: bool) -> CoreResult<Files> {
+    let id = repo.rev_parse(rev)?;
+    let listing = treeops::list_files(&repo.odb, id, prefix, recursive)?;
+    let mut f = Files { paths: Vec::new(), oids: String::with_capacity(listing.len() * 40), modes: Vec::with_capacity(listing.len()), ascii: true };
+    for (i, e) in listing.iter().enumerate() {
+        if i > 0 {
+            f.paths.push(0);
+        }
+        f.paths.extend_from_slice(e.path);
+        push_hex(&mut f.oids, &e.oid);
+        f.modes.push(e.mode);
+    }
+    f.ascii = f.paths.is_ascii();
+    Ok(f)
+}
+
+fn files_to_js(env: sys::napi_env, f: &Files) -> sys::napi_value {
+    let paths = if f.ascii { util::latin1(env, &f.paths) } else { util::string(env, &String::from_utf8_lossy(&f.paths)) };
+    let modes: Vec<u8> = f.modes.iter().flat_map(|m| m.to_le_bytes()).collect();
+    util::array(env, &[paths, util::latin1(env, f.oids.as_bytes()), util::uint8_array(env, &modes), util::number(env, f.modes.len() as f64)])
+}
+
+fn diff(repo: &repo::Repository, a: Option<&str>, b: &str, recursive: bool) -> CoreResult<Vec<treeops::Change>> {
+    let ta = a.map(|a| tree_of(repo, a)).transpose()?;
+    let tb = tree_of(repo, b)?;
+    treeops::diff_trees(&repo.odb, ta, tb, recursive)
+}
+
+fn changes_to_js(env: sys::napi_env, changes: &Vec<treeops::Change>) -> sys::napi_value {
+    let items: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            let o = util::object(env);
+            let status = match c.status {
+                treeops::Status::Added => "added",
+                treeops::Status::Deleted => "deleted",
+                treeops::Status::Modified => "modified",
+                treeops::Status::TypeChange => "typechange",
+            };
+            let oid = |x: &Option<ObjectId>| x.map_or_else(|| util::null(env), |i| util::string(env, &i.to_hex()));
+            let mode = |x: &Option<u32>| x.map_or_else(|| util::null(env), |m| util::number(env, m as f64));
+            util::set(env, o, "status\0", util::string(env, status));
+            util::set(env, o, "path\0", util::string(env, &String::from_utf8_lossy(&c.path)));
+            util::set(env, o, "oldOid\0", oid(&c.old_oid));
+            util::set(env, o, "newOid\0", oid(&c.new_oid));
+            util::set(env, o, "oldMode\0", mode(&c.old_mode));
+            util::set(env, o, "newMode\0", mode(&c.new_mode));
+            o
+        })
+        .collect();
+    util::array(env, &items)
+}
+
+fn opt_oid(env: sys::napi_env, v: &Option<ObjectId>) -> sys::napi_value {
+    match v {
+        Some(id) => util::string(env, &id.to_hex()),
+        None => util::null(env),
+    }
+}
+
+impl Repository {
+    /// Run `f` on the pool and settle a promise with `to_js` of its result.
+    fn job<T: Send + 'static>(
+        &self,
+        env: sys::napi_env,
+        f: impl FnOnce(&repo::Repository) -> CoreResult<T> + Send + 'static,
+        to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value + 'static,
+    ) -> JsRaw {
+        let (d, p) = util::promise(env);
+        let shared = self.state.shared.clone();
+        let d = SendPtr(d);
+        self.state.spawn_job(
+            env,
+            move || error::guard(|| {
+                shared.check_open()?;
+                f(&shared.repo)
+            }),
+            move |_, env, r| {
+                let d = d;
+                util::settle(env, d.0, r.map(|v| to_js(env, &v)).map_err(|e| error::make(env, &e)));
+            },
+        );
+        JsRaw(p)
+    }
+
+    fn now<T>(&self, env: sys::napi_env, f: impl FnOnce(&repo::Repository) -> CoreResult<T>, to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value) -> Result<JsRaw> {
+        let shared = &self.state.shared;
+        let v = error::guard(|| {
+            shared.check_open()?;
+            f(&shared.repo)
+        })
+        .map_err(|e| error::throw(env, &e))?;
+        Ok(JsRaw(to_js(env, &v)))
+    }
+}
+
+#[napi]
+impl Repository {
+    /// Internal: a history walk for `log()` / `logSync()` (see index.js).
+    #[napi(js_name = "__log", skip_typescript)]
+    pub fn log_walk(&self, env: Env, options: Option<JsRaw>) -> Result<LogWalk> {
+        let spec = log_spec(env.raw(), options)?;
+        Ok(LogWalk { state: self.state.clone(), walk: Arc::new(Mutex::new(WalkState::Pending(spec))), abort: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// The best common ancestor of two commits, as `git merge-base a b` prints, or null.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn merge_base(&self, env: Env, a: String, b: String) -> JsRaw {
+        self.job(env.raw(), move |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
+    }
+
+    /// `mergeBase`, synchronously.
+    #[napi(ts_return_type = "string | null")]
+    pub fn merge_base_sync(&self, env: Env, a: String, b: String) -> Result<JsRaw> {
+        self.now(env.raw(), |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
+    }
+
+    /// The blob or tree at `path` in `rev` (as `git show rev:path`); `ERR_PATH_NOT_FOUND` when absent.
+    #[napi(ts_return_type = "Promise<Blob | Tree>")]
+    pub fn read_path(&self, env: Env, rev: String, path: String) -> JsRaw {
+        let env = env.raw();
+        let (d, p) = util::promise(env);
+        let shared = self.state.shared.clone();
+        let d = SendPtr(d);
+        self.state.spawn_job(
+            env,
+            move || error::guard(|| {
+                shared.check_open()?;
+                path_object(&shared.repo, &rev, &path)
+            }),
+            move |state, env, r| {
+                let d = d;
+                match r {
+                    Ok((oid, kind)) => state.read_oid_async(env, oid, Some(kind), d.0),
+                    Err(e) => util::settle(env, d.0, Err(error::make(env, &e))),
+                }
+            },
+        );
+        JsRaw(p)
+    }
+
+    /// `readPath`, synchronously.
+    #[napi(ts_return_type = "Blob | Tree")]
+    pub fn read_path_sync(&self, env: Env, rev: String, path: String) -> Result<JsRaw> {
+        let env = env.raw();
+        let shared = &self.state.shared;
+        let (oid, kind) = error::guard(|| {
+            shared.check_open()?;
+            path_object(&shared.repo, &rev, &path)
+        })
+        .map_err(|e| error::throw(env, &e))?;
+        self.state.read_sync(env, &oid.to_hex(), Some(kind)).map(JsRaw)
+    }
+
+    /// Internal: `listFiles` in the compact form index.js turns into entries.
+    #[napi(js_name = "__listFiles", skip_typescript)]
+    pub fn list_files_raw(&self, env: Env, rev: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let (prefix, recursive) = list_options(env.raw(), &options)?;
+        Ok(self.job(env.raw(), move |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js))
+    }
+
+    /// Internal: `listFilesSync` in the compact form.
+    #[napi(js_name = "__listFilesSync", skip_typescript)]
+    pub fn list_files_raw_sync(&self, env: Env, rev: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let (prefix, recursive) = list_options(env.raw(), &options)?;
+        self.now(env.raw(), |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js)
+    }
+
+    /// What changed from tree `a` (null: the empty tree) to tree `b`, as `git
+    /// diff-tree -r --raw a b` (no rename detection); `recursive: false` stops at
+    /// the top level, as `git diff-tree` without `-r`.
+    #[napi(ts_args_type = "a: string | null, b: string, options?: { recursive?: boolean }", ts_return_type = "Promise<TreeChange[]>")]
+    pub fn diff_trees(&self, env: Env, a: Option<String>, b: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let recursive = match &options {
+            Some(JsRaw(o)) if type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
+            _ => true,
+        };
+        Ok(self.job(env.raw(), move |r| diff(r, a.as_deref(), &b, recursive), changes_to_js))
+    }
+
+    /// `diffTrees`, synchronously.
+    #[napi(ts_args_type = "a: string | null, b: string, options?: { recursive?: boolean }", ts_return_type = "TreeChange[]")]
+    pub fn diff_trees_sync(&self, env: Env, a: Option<String>, b: String, options: Option<JsRaw>) -> Result<JsRaw> {
+        let recursive = match &options {
+            Some(JsRaw(o)) if type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
+            _ => true,
+        };
+        self.now(env.raw(), |r| diff(r, a.as_deref(), &b, recursive), changes_to_js)
+    }
+}

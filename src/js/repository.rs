@@ -763,7 +763,7 @@ impl Repository {
     pub fn rev_list_sync(&self, env: Env, from: Vec<String>, limit: Option<u32>) -> Result<Vec<String>> {
         let repo = &self.state.shared.repo;
         error::guard(|| {
-            let starts = from.iter().map(|s| repo.rev_parse(s)).collect::<std::result::Result<Vec<_>, _>>()?;
+            let starts = from.iter().map(|s| repo.rev_parse(&format!("{s}^{{commit}}"))).collect::<std::result::Result<Vec<_>, _>>()?;
             let opts = crate::core::log::Options { from: starts, limit: limit.map(|l| l as usize), ..Default::default() };
             Ok(repo.log(opts, &AtomicBool::new(false))?.iter().map(|i| i.to_hex()).collect())
         })

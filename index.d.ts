@@ -246,9 +246,9 @@ export declare class Repository {
   /** A repository held in memory only: objects and refs (`HEAD` names an unborn `refs/heads/main`). */
   static inMemory(): Repository
   /** Store `data` as a blob; resolves to its id (an existing object is not rewritten). */
-  writeBlob(data: Buffer | string): Promise<string>
+  writeBlob(data: Buffer | Uint8Array | string): Promise<string>
   /** `writeBlob`, synchronously. */
-  writeBlobSync(data: Buffer | string): string
+  writeBlobSync(data: Buffer | Uint8Array | string): string
   /**
    * Store a tree of `entries` (sorted as git sorts them; `mode` e.g. `0o100644`,
    * `0o100755`, `0o120000`, `0o040000`, `0o160000`). Names `''`, `.`, `..`,

@@ -89,13 +89,32 @@ fn signature(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<Signa
     Ok(Signature { name, email, seconds, offset })
 }
 
-/// `data` of writeBlob / hashObject: a Buffer (or any Uint8Array) or a string (UTF-8).
-fn bytes(env: sys::napi_env, v: &Either<Buffer, String>) -> Vec<u8> {
-    let _ = env;
-    match v {
-        Either::A(b) => b.to_vec(),
-        Either::B(s) => s.as_bytes().to_vec(),
+/// `data` of writeBlob: a Buffer (or any Uint8Array) or a string (UTF-8); else a TypeError.
+fn bytes(env: sys::napi_env, v: &JsRaw) -> Result<Vec<u8>> {
+    if type_of(env, v.0) == sys::ValueType::napi_string {
+        // SAFETY: v is a live string of this env.
+        return Ok(unsafe { String::from_napi_value(env, v.0)? }.into_bytes());
     }
+    let mut is_typed = false;
+    // SAFETY: v is a live value of this env.
+    unsafe { sys::napi_is_typedarray(env, v.0, &mut is_typed) };
+    if is_typed {
+        let mut kind = 0;
+        let mut len = 0usize;
+        let mut data = std::ptr::null_mut();
+        let mut ab = std::ptr::null_mut();
+        let mut offset = 0usize;
+        // SAFETY: v is a live typed array; napi fills in its element type, length and data pointer.
+        unsafe { sys::napi_get_typedarray_info(env, v.0, &mut kind, &mut len, &mut data, &mut ab, &mut offset) };
+        if kind == sys::TypedarrayType::uint8_array && (!data.is_null() || len == 0) {
+            if len == 0 {
+                return Ok(Vec::new());
+            }
+            // SAFETY: the typed array's data is valid for `len` bytes while we copy it on this thread.
+            return Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec());
+        }
+    }
+    Err(throw_type(env, "writeBlob(data): data must be a Buffer, a Uint8Array or a string".into()))
 }
 
 /// A revision that must resolve (an oid is taken as is).
@@ -132,8 +151,14 @@ fn tree_input(env: sys::napi_env, entries: JsRaw) -> Result<TreeInput> {
         let oid = string_prop(env, e, "oid\0", "entry")?;
         let m = get(env, e, "mode\0");
         let mode = match type_of(env, m) {
-            // SAFETY: m is a live number of this env.
-            sys::ValueType::napi_number => (unsafe { f64::from_napi_value(env, m)? }) as u32,
+            sys::ValueType::napi_number => {
+                // SAFETY: m is a live number of this env.
+                let f = unsafe { f64::from_napi_value(env, m)? };
+                if f.fract() != 0.0 || !(0.0..=u32::MAX as f64).contains(&f) {
+                    return Err(throw_type(env, format!("writeTree: entry {name:?} has mode {f}, not a whole number")));
+                }
+                f as u32
+            }
             sys::ValueType::napi_string => {
                 // SAFETY: m is a live string of this env.
                 let s = unsafe { String::from_napi_value(env, m)? };
@@ -187,18 +212,26 @@ fn commit_input(env: sys::napi_env, c: JsRaw) -> Result<CommitInput> {
 
 /// git commit's reflog message: `commit: <subject>`, `commit (initial): …`, `commit (merge): …`.
 fn reflog_message(parents: usize, message: &str) -> String {
-    let subject: Vec<&str> = message.trim_start_matches('\n').lines().take_while(|l| !l.trim().is_empty()).collect();
+    // git commit takes the message's first line, as it is.
+    let subject = message.split('\n').next().unwrap_or("");
     let kind = match parents {
         0 => "commit (initial)",
         1 => "commit",
         _ => "commit (merge)",
     };
-    format!("{kind}: {}", subject.join(" "))
+    format!("{kind}: {subject}")
 }
 
 fn write_commit(r: &repo::Repository, c: &CommitInput) -> CoreResult<ObjectId> {
     let tree = r.rev_parse(&format!("{}^{{tree}}", c.tree))?;
-    let parents = c.parents.iter().map(|p| r.rev_parse(&format!("{p}^{{commit}}"))).collect::<CoreResult<Vec<_>>>()?;
+    let mut parents: Vec<ObjectId> = Vec::with_capacity(c.parents.len());
+    for p in &c.parents {
+        let id = r.rev_parse(&format!("{p}^{{commit}}"))?;
+        // A repeated parent is dropped, as git commit-tree drops it ("duplicate parent ... ignored").
+        if !parents.contains(&id) {
+            parents.push(id);
+        }
+    }
     let nc = NewCommit {
         tree,
         parents: parents.clone(),
@@ -217,8 +250,8 @@ fn write_commit(r: &repo::Repository, c: &CommitInput) -> CoreResult<ObjectId> {
         };
         let mut edit = Edit::new(name.clone(), Change::Update(id), expect);
         edit.message = Some(reflog_message(parents.len(), &c.message));
-        let git_dir = (!r.layout.is_in_memory()).then_some(r.layout.git_dir.as_path());
-        let ctx = TxContext { odb: &r.odb, config: &r.config, is_bare: r.layout.is_bare, committer: crate::core::identity::committer(&r.config, git_dir) };
+        // The reflog names the commit's committer, as git commit's does.
+        let ctx = TxContext { odb: &r.odb, config: &r.config, is_bare: r.layout.is_bare, committer: c.committer.clone() };
         r.refs.commit(vec![edit], &ctx)?;
     }
     Ok(id)
@@ -328,16 +361,16 @@ impl Repository {
     }
 
     /// Store `data` as a blob; resolves to its id (an existing object is not rewritten).
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn write_blob(&self, env: Env, data: Either<Buffer, String>) -> JsRaw {
-        let data = bytes(env.raw(), &data);
-        self.write_job(env.raw(), data, blob)
+    #[napi(ts_args_type = "data: Buffer | Uint8Array | string", ts_return_type = "Promise<string>")]
+    pub fn write_blob(&self, env: Env, data: JsRaw) -> Result<JsRaw> {
+        let data = bytes(env.raw(), &data)?;
+        Ok(self.write_job(env.raw(), data, blob))
     }
 
     /// `writeBlob`, synchronously.
-    #[napi]
-    pub fn write_blob_sync(&self, env: Env, data: Either<Buffer, String>) -> Result<String> {
-        let data = bytes(env.raw(), &data);
+    #[napi(ts_args_type = "data: Buffer | Uint8Array | string")]
+    pub fn write_blob_sync(&self, env: Env, data: JsRaw) -> Result<String> {
+        let data = bytes(env.raw(), &data)?;
         self.write_now(env.raw(), data, blob)
     }
 

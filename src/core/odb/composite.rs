@@ -264,6 +264,11 @@ impl Store {
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
         match self.try_read(oid, out, &ctx)? {
             Some(k) => Ok(Some(k)),
+            // git knows the empty tree without storing it (`find_cached_object`).
+            None if *oid == crate::core::treeops::EMPTY_TREE => {
+                out.clear();
+                Ok(Some(Kind::Tree))
+            }
             None => self.miss(oid),
         }
     }
@@ -273,6 +278,7 @@ impl Store {
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
         match self.try_header(oid, &ctx)? {
             Some(h) => Ok(Some(h)),
+            None if *oid == crate::core::treeops::EMPTY_TREE => Ok(Some((Kind::Tree, 0))),
             None => self.miss(oid),
         }
     }

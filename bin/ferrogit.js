@@ -3,8 +3,14 @@
 // ferrogit's command line: a few git plumbing commands whose output matches
 // git's byte for byte, built on the library (no git process is spawned).
 //
-//   ferrogit [-C <path>] log [-n <N>] [--oneline] [<repo>] [<rev>...]
+//   ferrogit [-C <path>] log [<options>] [<repo>] [<revision-range>] [[--] <path>...]
+//   ferrogit [-C <path>] rev-list [<options>] <commit>... [--] [<path>...]
+//   ferrogit [-C <path>] ls-tree [-d] [-r] [-t] [-l] [-z] [--name-only | --object-only | --format=<fmt>] [--abbrev[=<n>]] <tree-ish> [<path>...]
+//   ferrogit [-C <path>] diff-tree [-r] [-t] [-m] [-s] [--root] [--no-commit-id] [--raw | --name-only | --name-status] [-z] [--abbrev[=<n>]] <tree-ish> [<tree-ish>] [[--] <path>...]
+//   ferrogit [-C <path>] merge-base [--is-ancestor] <commit> <commit>
 //   ferrogit [-C <path>] cat-file (-p | -t | -s | -e | <type>) <rev>
+//   ferrogit [-C <path>] cat-file (--batch | --batch-check)[=<format>] [--buffer]
+//   ferrogit [-C <path>] hash-object [-t <type>] [--literally] [--stdin] [--stdin-paths] [--] <file>...
 //   ferrogit [-C <path>] rev-parse <rev>...
 //   ferrogit [-C <path>] show-ref [--head] [--branches] [--tags] [-d] [-s[=<n>]] [--abbrev[=<n>]] [-q] [<pattern>...]
 //   ferrogit [-C <path>] show-ref --verify [-q] [-d] [-s[=<n>]] [<ref>...]
@@ -21,8 +27,20 @@ const { Repository, GitError } = require('..')
 const USAGE = `usage: ferrogit [-C <path>] <command> [<args>]
 
 commands:
-  log [-n <N>] [--oneline] [<repo>] [<rev>...]   one line per commit, as git log --oneline
+  log [-n <N>] [--oneline | --format=<fmt>] [--topo-order | --date-order] [--first-parent]
+      [<repo>] [<revision-range>] [[--] <path>...]
+                                                 history, as git log (default: --oneline)
+  rev-list [-n <N>] [--count] [--topo-order | --date-order] [--first-parent] [--reverse]
+      <commit>... [^<commit>] [<a>..<b>] [--] [<path>...]
+                                                 commit ids, as git rev-list
+  ls-tree [-r] [-t] [-d] [-l] [-z] [--name-only | --object-only] [--abbrev[=<n>]] <tree-ish> [<path>...]
+                                                 list a tree, as git ls-tree
+  diff-tree [-r] [-t] [-m] [-s] [--root] [--name-only | --name-status] [-z] <tree-ish> [<tree-ish>] [-- <path>...]
+                                                 compare trees, as git diff-tree --raw
+  merge-base [--is-ancestor] <commit> <commit>   best common ancestor, as git merge-base
   cat-file (-p | -t | -s | -e | <type>) <rev>    show an object, as git cat-file
+  cat-file (--batch | --batch-check)[=<format>]  objects named on stdin, as git cat-file --batch
+  hash-object [-t <type>] [--stdin] <file>...    object ids of files (not written), as git hash-object
   rev-parse <rev>...                             print object ids, as git rev-parse
   show-ref [--head] [--branches] [--tags] [-d] [-s[=<n>]] [--abbrev[=<n>]] [-q] [<pattern>...]
   show-ref --verify [-q] [-d] [-s[=<n>]] <ref>...
@@ -68,32 +86,6 @@ function treeText(tree) {
   return tree.entries
     .map((e) => `${e.mode.toString(8).padStart(6, '0')} ${e.type} ${e.oid}\t${e.name}\n`)
     .join('')
-}
-
-function log(cwd, args) {
-  let limit
-  const revs = []
-  let repoPath = null
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (a === '-n' || a === '--max-count') limit = Number(args[++i])
-    else if (a.startsWith('--max-count=')) limit = Number(a.slice(12))
-    else if (/^-\d+$/.test(a)) limit = Number(a.slice(1))
-    else if (/^-n\d+$/.test(a)) limit = Number(a.slice(2))
-    else if (a === '--oneline') continue
-    else if (a.startsWith('-')) die(`unsupported option '${a}'`)
-    else if (repoPath === null && revs.length === 0 && isDir(path.resolve(cwd, a))) repoPath = path.resolve(cwd, a)
-    else revs.push(a)
-  }
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) die('-n needs a non-negative number')
-  const repo = openRepo(repoPath ?? cwd)
-  const ids = repo.__revList(revs.length ? revs : ['HEAD'], limit)
-  let text = ''
-  for (const id of ids) {
-    const c = repo.getCommitSync(id)
-    text += `${repo.__abbrev(id)} ${c.summary}\n`
-  }
-  out(text)
 }
 
 function isDir(p) {
@@ -1197,18 +1189,24 @@ class RecordReader {
 
   /** The next record as a string (UTF-8), or null at the end of input. */
   async next() {
+    const rec = await this.nextRaw()
+    return rec === null ? null : rec.toString('utf8')
+  }
+
+  /** The next record's bytes (with its terminator, when it has one), or null at the end of input. */
+  async nextRaw() {
     for (let from = 0; ; ) {
       const i = this.buf.indexOf(this.term, from)
       if (i >= 0) {
         const rec = this.buf.subarray(0, i + 1)
         this.buf = this.buf.subarray(i + 1)
-        return rec.toString('utf8')
+        return rec
       }
       if (this.eof) {
         if (!this.buf.length) return null
         const rec = this.buf
         this.buf = Buffer.alloc(0)
-        return rec.toString('utf8')
+        return rec
       }
       from = this.buf.length
       const { value, done } = await this.it.next()
@@ -1591,6 +1589,1662 @@ function packRefs(cwd, args) {
   openRepo(cwd).refs.packRefsSync({ all, prune })
 }
 
+// ---------------------------------------------------------------------------
+// History and trees: rev-list, log, ls-tree, diff-tree, merge-base; cat-file --batch; hash-object.
+// Output is built as latin1 strings (one char per byte, see `bytes`) and written with `emit`.
+
+const AMBIGUOUS_HINT = "Use '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'"
+
+/** Library errors that say something is broken rather than "no such revision". */
+const HARD_ERRORS = new Set(['ERR_CORRUPT_OBJECT', 'ERR_CORRUPT_PACK', 'ERR_IO', 'ERR_INTERNAL', 'ERR_CLOSED', 'ERR_NOT_A_REPOSITORY', 'ERR_UNSUPPORTED_EXTENSION'])
+
+/** Resolve a revision to an object id, or null when it names nothing (git's get_oid_with_context failing). */
+function tryRevParse(repo, spec) {
+  try {
+    return repo.revParseSync(spec)
+  } catch (e) {
+    if (e instanceof GitError && !HARD_ERRORS.has(e.code)) return null
+    throw e
+  }
+}
+
+/** Follow tags from `oid`: `{ oid, type }` of the first object that is not a tag. */
+function peelTags(repo, oid) {
+  let cur = oid
+  for (let n = 0; n < 1000; n++) {
+    const type = repo.objectHeaderSync(cur).type
+    if (type !== 'tag') return { oid: cur, type }
+    cur = repo.readObjectSync(cur).targetId
+  }
+  return { oid: cur, type: 'tag' }
+}
+
+/** The commit `oid` names (tags peeled), or null for a tree or a blob. */
+function peelToCommit(repo, oid) {
+  const p = peelTags(repo, oid)
+  return p.type === 'commit' ? p.oid : null
+}
+
+/** git's lookup_commit_reference for a command-line name: the commit, or git's error and death. */
+function commitArg(repo, name) {
+  const oid = tryRevParse(repo, name)
+  if (!oid || !repo.hasObject(oid)) die(`Not a valid object name ${name}`)
+  const p = peelTags(repo, oid)
+  if (p.type !== 'commit') {
+    process.stderr.write(`error: object ${p.oid} is a ${p.type}, not a commit\n`)
+    die(`Not a valid commit name ${name}`)
+  }
+  return p.oid
+}
+
+/**
+ * Where the command runs, for pathspecs and filename checks: `inWorkTree` (cwd is in the work
+ * tree, outside the git dir) and `prefix`, cwd's path in the work tree ('' or ending in '/').
+ */
+function workContext(repo, cwd) {
+  const ctx = { cwd, inWorkTree: false, prefix: '', root: repo.workdir ?? repo.gitDir ?? cwd }
+  const wd = repo.workdir
+  if (!wd) return ctx
+  let rel
+  try {
+    rel = path.relative(fs.realpathSync(wd), fs.realpathSync(cwd))
+  } catch {
+    return ctx
+  }
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return ctx
+  const parts = rel ? rel.split(path.sep) : []
+  if (parts[0] === '.git') return ctx
+  ctx.inWorkTree = true
+  ctx.prefix = parts.length ? `${parts.join('/')}/` : ''
+  ctx.root = ctx.root.replace(/\/+$/, '')
+  return ctx
+}
+
+/** git's looks_like_pathspec: a glob or magic pathspec (which this CLI does not support). */
+const looksLikePathspec = (arg) => /[*?[\\]/.test(arg) || arg.startsWith(':(')
+
+/** git's check_filename: does `arg` name something on disk (relative to cwd)? */
+function isFilename(ctx, arg) {
+  if (arg === '') return false
+  try {
+    fs.lstatSync(path.resolve(ctx.cwd, arg))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** git's verify_non_filename: a revision that is also a file in the work tree is ambiguous. */
+function verifyNonFilename(ctx, arg) {
+  if (!ctx.inWorkTree || arg.startsWith('-')) return
+  if (isFilename(ctx, arg)) die(`ambiguous argument '${arg}': both revision and filename\n${AMBIGUOUS_HINT}`)
+}
+
+/** git's verify_filename: an argument taken as a path (no `--`) must exist. */
+function verifyFilename(ctx, arg, first) {
+  if (arg.startsWith('-')) die(`option '${arg}' must come before non-option arguments`)
+  if (looksLikePathspec(arg) || isFilename(ctx, arg)) return
+  if (first) die(`ambiguous argument '${arg}': unknown revision or path not in the working tree.\n${AMBIGUOUS_HINT}`)
+  die(`${arg}: no such path in the working tree.\nUse 'git <command> -- <path>...' to specify paths that do not exist locally.`)
+}
+
+/**
+ * One pathspec as git's prefix_path makes it: relative to the repository root, `.` and `..`
+ * resolved, a trailing `/` kept (it matches directories only); '' matches everything.
+ * Wildcards and magic are not supported.
+ */
+function pathspec(ctx, arg, literal = false) {
+  if (arg === '') die('empty string is not a valid pathspec. please use . instead if you meant to match all paths')
+  if (arg.startsWith(':') || (!literal && looksLikePathspec(arg))) die(`ferrogit: pathspec magic and wildcards are not supported: '${arg}'`)
+  const full = ctx.prefix + arg
+  const parts = []
+  for (const part of full.split('/')) {
+    if (part === '' || part === '.') continue
+    if (part === '..') {
+      if (!parts.length) die(`${arg}: '${arg}' is outside repository at '${ctx.root}'`)
+      parts.pop()
+    } else parts.push(part)
+  }
+  const s = parts.join('/')
+  return s && /(^|\/)\.{0,2}$/.test(full) ? `${s}/` : s
+}
+
+/**
+ * git's handle_revision_arg: adds `{ oid, not, name }` to `pending` (objects as named, not
+ * peeled) and returns true, or returns false when `arg` is not a revision. `not` is --not's state.
+ */
+function revisionArg(repo, ctx, arg, not, pending, cantBeFilename) {
+  const dd = arg.indexOf('..')
+  if (dd >= 0) {
+    const symmetric = arg[dd + 2] === '.'
+    const a = arg.slice(0, dd)
+    const b = arg.slice(dd + (symmetric ? 3 : 2))
+    if (a || b || symmetric) {
+      const ao = tryRevParse(repo, a || 'HEAD')
+      const bo = ao && tryRevParse(repo, b || 'HEAD')
+      if (ao && bo) {
+        if (!cantBeFilename) verifyNonFilename(ctx, arg)
+        if (symmetric) return symmetricDifference(repo, arg, ao, bo, a || 'HEAD', b || 'HEAD', not, pending)
+        if (!repo.hasObject(ao) || !repo.hasObject(bo)) die(`Invalid revision range ${arg}`)
+        pending.push({ oid: ao, not: !not, name: a || 'HEAD' }, { oid: bo, not, name: b || 'HEAD' })
+        return true
+      }
+    }
+  }
+  const parentsOf = (name) => {
+    const oid = tryRevParse(repo, name)
+    const commit = oid && repo.hasObject(oid) ? peelToCommit(repo, oid) : null
+    return commit ? repo.getCommitSync(commit).parentIds : null
+  }
+  let mark = arg.indexOf('^@')
+  if (mark >= 0 && mark === arg.length - 2) {
+    const parents = parentsOf(arg.slice(0, mark))
+    if (parents) {
+      for (const p of parents) pending.push({ oid: p, not, name: arg })
+      return true
+    }
+  }
+  mark = arg.indexOf('^!')
+  if (mark >= 0 && mark === arg.length - 2) {
+    const parents = parentsOf(arg.slice(0, mark))
+    if (parents) {
+      for (const p of parents) pending.push({ oid: p, not: !not, name: arg })
+      arg = arg.slice(0, mark)
+    }
+  }
+  mark = arg.indexOf('^-')
+  if (mark >= 0) {
+    let nth = 1
+    const n = arg.slice(mark + 2)
+    if (n) {
+      if (!/^[+-]?\d+$/.test(n) || (nth = parseInt(n, 10)) < 1) return false
+    }
+    const parents = parentsOf(arg.slice(0, mark))
+    if (parents && parents.length >= nth) {
+      pending.push({ oid: parents[nth - 1], not: !not, name: arg })
+      arg = arg.slice(0, mark)
+    }
+  }
+  let local = not
+  if (arg.startsWith('^')) {
+    local = !not
+    arg = arg.slice(1)
+  }
+  const oid = tryRevParse(repo, arg)
+  if (!oid) return false
+  if (!cantBeFilename) verifyNonFilename(ctx, arg)
+  if (!repo.hasObject(oid)) die(`bad object ${arg}`)
+  pending.push({ oid, not: local, name: arg })
+  return true
+}
+
+/**
+ * Is `base` (the library's best merge base of commits `a` and `b`) their only one? Another one
+ * would be a common ancestor that `base` does not reach.
+ */
+function onlyMergeBase(repo, a, b, base) {
+  const left = new Set()
+  for (const c of repo.logSync({ from: a, hide: base })) left.add(c.oid)
+  for (const c of repo.logSync({ from: b, hide: base })) if (left.has(c.oid)) return false
+  return true
+}
+
+/**
+ * `A...B`: the merge base (hidden), then A and B. The library finds one best merge base; when
+ * there are several (criss-cross merges), git hides them all, which is not supported here.
+ */
+function symmetricDifference(repo, arg, ao, bo, aName, bName, not, pending) {
+  const ac = repo.hasObject(ao) && peelToCommit(repo, ao)
+  const bc = repo.hasObject(bo) && peelToCommit(repo, bo)
+  if (!ac || !bc) die(`Invalid symmetric difference expression ${arg}`)
+  const base = repo.mergeBaseSync(ac, bc)
+  if (base !== null) {
+    if (!onlyMergeBase(repo, ac, bc, base)) die(`ferrogit: ${arg}: more than one merge base is not supported`)
+    pending.push({ oid: base, not: !not, name: arg })
+  }
+  pending.push({ oid: ao, not, name: aName }, { oid: bo, not, name: bName })
+  return true
+}
+
+/** `--all` (every ref, then HEAD), `--branches`, `--tags`: their objects, in git's order. */
+function addRefs(repo, which, not, pending) {
+  const prefix = which === '--all' ? 'refs/' : which === '--branches' ? 'refs/heads/' : 'refs/tags/'
+  for (const ref of repo.refs.listSync(prefix)) {
+    const end = chainEnd(ref)
+    if (end && repo.hasObject(end.oid)) pending.push({ oid: end.oid, not, name: ref.name })
+  }
+  if (which === '--all') {
+    const head = resolveName(repo, 'HEAD')
+    if (head && head.oid && repo.hasObject(head.oid)) pending.push({ oid: head.oid, not, name: 'HEAD' })
+  }
+}
+
+/**
+ * git's setup_revisions over `args`: options to `hooks.option(argv, i)` (how many arguments it
+ * used; 0 for an unknown option, then `hooks.unknown(arg)`), revisions and --all/--branches/--tags
+ * into `pending`, paths (after `--`, or from the first argument that is not a revision, which must
+ * then all exist) into `paths`. `hooks.positional(arg)` may claim a positional argument first.
+ * The repository is opened (`getRepo`) at the first revision.
+ */
+function setupRevisions(args, getRepo, hooks) {
+  const dd = args.indexOf('--')
+  const argv = dd < 0 ? args : args.slice(0, dd)
+  const res = { pending: [], paths: dd < 0 ? [] : args.slice(dd + 1), revGiven: false, ctx: null }
+  const context = () => res.ctx ?? (res.ctx = workContext(getRepo(), hooks.cwd))
+  let not = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a.startsWith('-')) {
+      if (a === '--not') {
+        not = !not
+        continue
+      }
+      if (a === '--all' || a === '--branches' || a === '--tags') {
+        addRefs(getRepo(), a, not, res.pending)
+        res.revGiven = true
+        continue
+      }
+      const used = hooks.option(argv, i)
+      if (!used) hooks.unknown(a)
+      i += used - 1
+      continue
+    }
+    if (hooks.positional && hooks.positional(a)) continue
+    const repo = getRepo()
+    if (revisionArg(repo, context(), a, not, res.pending, dd >= 0)) {
+      res.revGiven = true
+      continue
+    }
+    if (dd >= 0 || a.startsWith('^')) die(`bad revision '${a}'`)
+    for (let j = i; j < argv.length; j++) verifyFilename(context(), argv[j], j === i)
+    res.paths = argv.slice(i)
+    break
+  }
+  return res
+}
+
+/** Options of git's revision walk (and log's output) that this CLI does not implement. */
+const GIT_REVISION_OPTIONS = new RegExp(
+  '^(-[pugSGLW]|--(graph|stat|patch|patch-with-stat|patch-with-raw|raw|numstat|shortstat|dirstat|summary|name-only|' +
+    'name-status|decorate|decorate-refs|decorate-refs-exclude|follow|grep|author|committer|since|after|until|before|' +
+    'max-age|min-age|cherry|cherry-pick|cherry-mark|left-right|left-only|right-only|boundary|source|walk-reflogs|' +
+    'no-walk|do-walk|simplify-by-decoration|simplify-merges|full-history|ancestry-path|dense|sparse|show-signature|' +
+    'color|objects|objects-edge|parents|children|header|pretty|format|timestamp|bisect|bisect-all|bisect-vars|' +
+    'disk-usage|quiet|stdin|exclude|remotes|glob|reflog|alternate-refs|exclude-hidden|single-worktree|' +
+    'indexed-objects|unpacked|in-commit-order|object-names|no-object-names|abbrev|abbrev-commit|no-abbrev|' +
+    'relative-date|invert-grep|all-match|regexp-ignore-case|basic-regexp|extended-regexp|fixed-strings|' +
+    'perl-regexp|remove-empty|show-pulls|exclude-first-parent-only|author-date-order|cc|combined-all-paths|' +
+    'diff-merges|remerge-diff|no-diff-merges|show-linear-break|encoding|expand-tabs|no-expand-tabs|notes|' +
+    'show-notes|no-notes|mailmap|use-mailmap|no-mailmap|no-use-mailmap|log-size|line-prefix|full-diff|' +
+    'clear-decorations|date|branches|tags|ignore-missing|no-min-parents|max-parents|min-parents))([=]|$)',
+)
+
+/** An option git knows (but this CLI does not) is refused as such; others as git refuses them. */
+function unknownRevisionOption(cmd, a, otherwise) {
+  if (GIT_REVISION_OPTIONS.test(a)) die(`ferrogit ${cmd}: option '${a}' is not supported`)
+  otherwise()
+}
+
+/** A non-negative or negative int as git's parse_count (strtol_i) takes it. */
+function parseCount(v) {
+  if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(v)) die(`'${v}': not an integer`)
+  const n = parseInt(v, 10)
+  if (n > 2147483647 || n < -2147483648) die(`'${v}': not an integer`)
+  return n
+}
+
+/** What to walk and show, shared by rev-list and log. */
+function newSelection() {
+  return { limit: -1, skip: 0, order: 'none', firstParent: false, reverse: false, minParents: 0, maxParents: -1 }
+}
+
+/** The commit-selection options of git's setup_revisions: how many arguments used, 0 if unknown. */
+function selectionOption(argv, i, sel) {
+  const a = argv[i]
+  let m
+  const longOpt = (name) => {
+    if (a === `--${name}`) {
+      if (i + 1 >= argv.length) die(`Option '--${name}' requires a value`)
+      return [argv[i + 1], 2]
+    }
+    if (a.startsWith(`--${name}=`)) return [a.slice(name.length + 3), 1]
+    return null
+  }
+  if ((m = longOpt('max-count'))) {
+    sel.limit = parseCount(m[0])
+    return m[1]
+  }
+  if ((m = longOpt('skip'))) {
+    sel.skip = parseCount(m[0])
+    return m[1]
+  }
+  if ((m = longOpt('min-parents'))) {
+    sel.minParents = parseCount(m[0])
+    return m[1]
+  }
+  if ((m = longOpt('max-parents'))) {
+    sel.maxParents = parseCount(m[0])
+    return m[1]
+  }
+  if (/^-\d/.test(a)) {
+    sel.limit = parseCount(a.slice(1))
+    return 1
+  }
+  if (a === '-n') {
+    if (i + 1 >= argv.length) {
+      process.stderr.write('error: -n requires an argument\n')
+      throw new Exit(128)
+    }
+    sel.limit = parseCount(argv[i + 1])
+    return 2
+  }
+  if (a.startsWith('-n') && !a.startsWith('--')) {
+    sel.limit = parseCount(a.slice(2))
+    return 1
+  }
+  switch (a) {
+    case '--topo-order':
+      sel.order = 'topo'
+      return 1
+    case '--date-order':
+      sel.order = 'date'
+      return 1
+    case '--first-parent':
+      sel.firstParent = true
+      return 1
+    case '--reverse':
+      sel.reverse = !sel.reverse
+      return 1
+    case '--no-merges':
+      sel.maxParents = 1
+      return 1
+    case '--merges':
+      sel.minParents = 2
+      return 1
+    case '--no-min-parents':
+      sel.minParents = 0
+      return 1
+    case '--no-max-parents':
+      sel.maxParents = -1
+      return 1
+  }
+  return 0
+}
+
+/** The commits git's revision walk shows for `pending` and `paths` under `sel`, in order. */
+function walkCommits(repo, ctx, sel, pending, paths) {
+  const from = []
+  const hide = []
+  for (const p of pending) {
+    // Tags are peeled; trees and blobs are not walked (rev-list without --objects ignores them).
+    const commit = peelToCommit(repo, p.oid)
+    if (commit) (p.not ? hide : from).push(commit)
+  }
+  if (!from.length || sel.limit === 0) return []
+  const filtered = sel.minParents > 0 || sel.maxParents >= 0 || sel.skip > 0
+  const opts = { from, hide, order: sel.order }
+  if (sel.firstParent) opts.firstParent = true
+  if (paths.length) opts.paths = paths.map((p) => pathspec(ctx, p))
+  if (sel.limit > 0 && !filtered) opts.limit = sel.limit
+  const out = []
+  let skipped = 0
+  for (const c of repo.logSync(opts)) {
+    if (filtered) {
+      const n = c.parentIds.length
+      if (n < sel.minParents || (sel.maxParents >= 0 && n > sel.maxParents)) continue
+      if (skipped < sel.skip) {
+        skipped++
+        continue
+      }
+    }
+    out.push(c)
+    if (sel.limit > 0 && out.length >= sel.limit) break
+  }
+  if (sel.reverse) out.reverse()
+  return out
+}
+
+const REV_LIST_USAGE = `usage: ferrogit rev-list [<options>] <commit>... [--] [<path>...]
+
+  limiting output:
+    --max-count=<n> | -n <n> | -<n>
+    --skip=<n>
+    --no-merges | --merges
+    --min-parents=<n> | --max-parents=<n>
+    --all | --branches | --tags | --not
+    --first-parent
+  ordering output:
+    --topo-order
+    --date-order
+    --reverse
+  formatting output:
+    --count
+`
+
+function revList(cwd, args) {
+  const sel = newSelection()
+  let count = false
+  let repo = null
+  const getRepo = () => repo ?? (repo = openRepo(cwd))
+  const usage = () => {
+    process.stderr.write(REV_LIST_USAGE)
+    throw new Exit(129)
+  }
+  const r = setupRevisions(args, getRepo, {
+    cwd,
+    option(argv, i) {
+      if (argv[i] === '--count') {
+        count = true
+        return 1
+      }
+      return selectionOption(argv, i, sel)
+    },
+    unknown: (a) => unknownRevisionOption('rev-list', a, usage),
+  })
+  if (!r.pending.length && !r.revGiven) usage()
+  repo = getRepo()
+  const commits = walkCommits(repo, r.ctx ?? workContext(repo, cwd), sel, r.pending, r.paths)
+  if (count) emit(`${commits.length}\n`)
+  else emit(commits.map((c) => `${c.oid}\n`).join(''))
+}
+
+// --- log formats ---------------------------------------------------------------
+
+/** git's isspace (sane_ctype): space, tab, LF, CR only. */
+const isGitSpace = (ch) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r'
+
+/** Length of the line at `i` including its LF (git's get_one_line); 0 at the end. */
+function oneLine(s, i) {
+  if (i >= s.length) return 0
+  const eol = s.indexOf('\n', i)
+  return (eol < 0 ? s.length : eol + 1) - i
+}
+
+/** The line's length without its trailing whitespace (git's is_blank_line: 0 for a blank line). */
+function trimmedLength(s, i, len) {
+  while (len && isGitSpace(s[i + len - 1])) len--
+  return len
+}
+
+function skipBlankLines(s, i) {
+  for (;;) {
+    const len = oneLine(s, i)
+    if (!len || trimmedLength(s, i, len)) return i
+    i += len
+  }
+}
+
+/**
+ * A commit's text as git's pretty printer sees it (latin1 strings of the bytes, re-encoded to
+ * UTF-8 when an `encoding` header says otherwise): `author` / `committer` lines (the last of each),
+ * `encoding`, and the message with its subject (lines joined, git's format_subject) and body.
+ */
+function parseCommitText(buf) {
+  let s = buf.toString('latin1')
+  const header = (name) => {
+    const m = new RegExp(`^${name} (.*)$`, 'm').exec(s.slice(0, s.indexOf('\n\n') >= 0 ? s.indexOf('\n\n') : s.length))
+    return m ? m[1] : null
+  }
+  const encoding = header('encoding')
+  if (encoding !== null && !/^utf-?8$/i.test(encoding)) {
+    try {
+      s = bytes(new TextDecoder(encoding, { fatal: true }).decode(buf))
+    } catch {}
+  }
+  let author = null
+  let committer = null
+  let messageStart = s.length
+  for (let i = 0; i < s.length; ) {
+    let eol = s.indexOf('\n', i)
+    if (eol < 0) eol = s.length
+    if (eol === i) {
+      messageStart = i + 1
+      break
+    }
+    const line = s.slice(i, eol)
+    if (line.startsWith('author ')) author = line.slice(7)
+    else if (line.startsWith('committer ')) committer = line.slice(10)
+    i = eol + 1
+  }
+  const message = s.slice(messageStart)
+  const lines = []
+  let i = skipBlankLines(message, 0)
+  const subjectStart = i
+  for (;;) {
+    const len = oneLine(message, i)
+    const start = i
+    i += len
+    const kept = len ? trimmedLength(message, start, len) : 0
+    if (!kept) break
+    lines.push(message.slice(start, start + kept))
+  }
+  const eol = message.indexOf('\n', subjectStart)
+  return {
+    author,
+    committer,
+    encoding,
+    message,
+    subject: lines.join(' '),
+    firstLine: message.slice(subjectStart, eol < 0 ? message.length : eol),
+    body: message.slice(skipBlankLines(message, i)),
+  }
+}
+
+/** git's split_ident_line: `{ name, email, date, tz }` (date/tz null when absent), or null. */
+function splitIdent(line) {
+  const lt = line.indexOf('<')
+  if (lt < 0) return null
+  let nameEnd = lt - 1
+  while (nameEnd >= 0 && isGitSpace(line[nameEnd])) nameEnd--
+  const gt = line.indexOf('>', lt + 1)
+  if (gt < 0) return null
+  const ident = { name: line.slice(0, nameEnd + 1), email: line.slice(lt + 1, gt), date: null, tz: null }
+  let cp = line.lastIndexOf('>') + 1
+  while (cp < line.length && isGitSpace(line[cp])) cp++
+  const date = /^\d+/.exec(line.slice(cp))
+  if (!date) return ident
+  cp += date[0].length
+  while (cp < line.length && isGitSpace(line[cp])) cp++
+  const tz = /^[+-]\d+/.exec(line.slice(cp))
+  if (!tz) return ident
+  ident.date = date[0]
+  ident.tz = tz[0]
+  return ident
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+/** `--date=` modes this CLI prints (git's parse_date_format names). */
+const DATE_MODES = {
+  default: 'default',
+  iso: 'iso',
+  iso8601: 'iso',
+  'iso-strict': 'iso-strict',
+  'iso8601-strict': 'iso-strict',
+  rfc: 'rfc',
+  rfc2822: 'rfc',
+  short: 'short',
+  raw: 'raw',
+  unix: 'unix',
+}
+const GIT_ONLY_DATE_MODES = /^(relative|local|human|auto|format|format-local)(:|-local|$)|-local$/
+
+function parseDateMode(v) {
+  if (v in DATE_MODES) return DATE_MODES[v]
+  if (GIT_ONLY_DATE_MODES.test(v)) die(`ferrogit log: --date=${v} is not supported`)
+  die(`unknown date format ${v}`)
+}
+
+/** git's show_date(time, tz, mode) for an ident's date and tz strings. */
+function showDate(dateStr, tzStr, mode) {
+  let time = Number(dateStr)
+  let tz = parseInt(tzStr, 10)
+  if (!Number.isFinite(time)) time = 0
+  if (mode === 'unix') return String(time)
+  const tzText = (t) => `${t < 0 ? '-' : '+'}${String(Math.abs(t)).padStart(4, '0')}`
+  if (mode === 'raw') return `${time} ${tzText(tz)}`
+  const abs = Math.abs(tz)
+  const minutes = (tz < 0 ? -1 : 1) * (Math.floor(abs / 100) * 60 + (abs % 100))
+  if (time < -minutes * 60) die(`Timestamp before Unix epoch: ${time} ${tz < 0 ? `-${String(-tz).padStart(3, '0')}` : String(tz).padStart(4, '0')}`)
+  let d = new Date((time + minutes * 60) * 1000)
+  if (Number.isNaN(d.getTime())) {
+    d = new Date(0)
+    tz = 0
+  }
+  const p2 = (n) => String(n).padStart(2, '0')
+  const Y = d.getUTCFullYear()
+  const M = d.getUTCMonth()
+  const D = d.getUTCDate()
+  const hms = `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`
+  const ymd = `${String(Y).padStart(4, '0')}-${p2(M + 1)}-${p2(D)}`
+  switch (mode) {
+    case 'short':
+      return ymd
+    case 'iso':
+      return `${ymd} ${hms} ${tzText(tz)}`
+    case 'iso-strict':
+      return `${ymd}T${hms}${tz === 0 ? 'Z' : `${tz < 0 ? '-' : '+'}${p2(Math.floor(abs / 100))}:${p2(abs % 100)}`}`
+    case 'rfc':
+      return `${WEEKDAYS[d.getUTCDay()]}, ${D} ${MONTHS[M]} ${Y} ${hms} ${tzText(tz)}`
+    default:
+      return `${WEEKDAYS[d.getUTCDay()]} ${MONTHS[M]} ${D} ${hms} ${Y} ${tzText(tz)}`
+  }
+}
+
+/** git's format_sanitized_subject, over the subject's first line. */
+function sanitizedSubject(line) {
+  let out = ''
+  let space = 2
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]
+    if (/[A-Za-z0-9._]/.test(c)) {
+      if (space === 1) out += '-'
+      space = 0
+      out += c
+      if (c === '.') while (line[i + 1] === '.') i++
+    } else space |= 1
+  }
+  return out.replace(/[.-]+$/, '')
+}
+
+/** Dies when a mailmap could apply (%aN, %aE, %aL and the committer's are not mapped here). */
+function checkNoMailmap(env) {
+  if (env.mailmapChecked) return
+  env.mailmapChecked = true
+  const repo = env.repo
+  const has = repo.workdir ? fs.existsSync(path.join(repo.workdir, '.mailmap')) : tryRevParse(repo, 'HEAD:.mailmap') !== null
+  if (has) die('ferrogit log: %aN, %aE, %aL (a .mailmap) are not supported')
+}
+
+/** git's format_person_part: [consumed, text] for `%a<part>` / `%c<part>`. */
+function formatPerson(who, line, part, env) {
+  const ident = line === null ? null : splitIdent(line)
+  const skip = () => ('netdDri'.includes(part) && part ? [2, ''] : [0, ''])
+  if (!ident) return skip()
+  switch (part) {
+    case 'N':
+    case 'E':
+    case 'L':
+      checkNoMailmap(env)
+    // fall through
+  }
+  switch (part) {
+    case 'n':
+    case 'N':
+      return [2, ident.name]
+    case 'e':
+    case 'E':
+      return [2, ident.email]
+    case 'l':
+    case 'L': {
+      const at = ident.email.indexOf('@')
+      return [2, at < 0 ? ident.email : ident.email.slice(0, at)]
+    }
+  }
+  if (ident.date === null) return skip()
+  switch (part) {
+    case 't':
+      return [2, ident.date]
+    case 'd':
+      return [2, showDate(ident.date, ident.tz, env.dateMode)]
+    case 'D':
+      return [2, showDate(ident.date, ident.tz, 'rfc')]
+    case 'i':
+      return [2, showDate(ident.date, ident.tz, 'iso')]
+    case 'I':
+      return [2, showDate(ident.date, ident.tz, 'iso-strict')]
+    case 's':
+      return [2, showDate(ident.date, ident.tz, 'short')]
+    case 'r':
+    case 'h':
+      die(`ferrogit log: %${who}${part} is not supported`)
+  }
+  return [0, '']
+}
+
+/** One placeholder after `%` (and its magic), as git's format_commit_one: [consumed, text]. */
+function formatOne(f, i, c, env) {
+  const ch = f[i]
+  const unsupported = () => die(`ferrogit log: the placeholder %${f.slice(i, i + 2)} is not supported`)
+  switch (ch) {
+    case 'n':
+      return [1, '\n']
+    case 'x': {
+      const h = f.slice(i + 1, i + 3)
+      return /^[0-9a-fA-F]{2}$/.test(h) ? [3, String.fromCharCode(parseInt(h, 16))] : [0, '']
+    }
+    case 'C': {
+      // No colour: git colours only a terminal (or `always,`).
+      if (f.startsWith('(auto)', i + 1)) return [7, '']
+      if (f[i + 1] === '(') {
+        const end = f.indexOf(')', i + 2)
+        if (end < 0) return [0, '']
+        if (f.startsWith('always,', i + 2)) unsupported()
+        return [end - i + 1, '']
+      }
+      for (const name of ['red', 'green', 'blue', 'reset']) if (f.startsWith(name, i + 1)) return [1 + name.length, '']
+      return [0, '']
+    }
+    case 'w':
+      if (f[i + 1] === '(') unsupported()
+      return [0, '']
+    case '<':
+    case '>':
+      if (f[i + 1] === '(' || ((f[i + 1] === '<' || f[i + 1] === '>') && f[i + 2] === '(')) unsupported()
+      return [0, '']
+  }
+  if (f.startsWith('(describe', i) || f.startsWith('(trailers', i) || f.startsWith('(decorate', i)) {
+    die(`ferrogit log: %${f.slice(i, f.indexOf(')', i) + 1 || undefined)} is not supported`)
+  }
+  switch (ch) {
+    case 'H':
+      return [1, c.oid]
+    case 'h':
+      return [1, env.abbrev(c.oid)]
+    case 'T':
+      return [1, c.treeId]
+    case 't':
+      return [1, env.abbrev(c.treeId)]
+    case 'P':
+      return [1, c.parentIds.join(' ')]
+    case 'p':
+      return [1, c.parentIds.map((p) => env.abbrev(p)).join(' ')]
+    case 'm':
+      return [1, '>']
+    case 'g':
+      // Reflog fields: empty, as no reflog is walked.
+      return f[i + 1] && 'dDsnNeE'.includes(f[i + 1]) ? [2, ''] : [0, '']
+    case 'G':
+      if (f[i + 1] && 'GSKFPT?'.includes(f[i + 1])) unsupported()
+      return [0, '']
+    case 'd':
+    case 'D':
+    case 'S':
+    case 'N':
+      return unsupported()
+  }
+  const p = env.parse(c)
+  switch (ch) {
+    case 'a':
+      return formatPerson('a', p.author, f[i + 1] ?? '', env)
+    case 'c':
+      return formatPerson('c', p.committer, f[i + 1] ?? '', env)
+    case 'e':
+      return [1, p.encoding ?? '']
+    case 'B':
+      return [1, p.message]
+    case 's':
+      return [1, p.subject]
+    case 'f':
+      return [1, sanitizedSubject(p.firstLine)]
+    case 'b':
+      return [1, p.body]
+  }
+  return [0, '']
+}
+
+/** git's repo_format_commit_message: `fmt` (bytes as latin1) expanded for commit `c`. */
+function expandCommitFormat(f, c, env) {
+  let out = ''
+  let i = 0
+  while (i < f.length) {
+    const pct = f.indexOf('%', i)
+    if (pct < 0) {
+      out += f.slice(i)
+      break
+    }
+    out += f.slice(i, pct)
+    i = pct + 1
+    if (f[i] === '%') {
+      out += '%'
+      i++
+      continue
+    }
+    // format_commit_item: `%-x` drops the line feeds before an empty expansion, `%+x` adds one
+    // before a non-empty one, `% x` a space.
+    let magic = null
+    let at = i
+    if (f[at] === '-' || f[at] === '+' || f[at] === ' ') {
+      magic = f[at]
+      at++
+      if (f[at] === 'w') {
+        out += '%'
+        continue
+      }
+    }
+    const [consumed, text] = at < f.length ? formatOne(f, at, c, env) : [0, '']
+    if (!magic) {
+      if (!consumed) {
+        out += '%'
+        continue
+      }
+      out += text
+      i += consumed
+      continue
+    }
+    if (text === '' && magic === '-') out = out.replace(/\n+$/, '')
+    else if (text !== '') out += (magic === '+' ? '\n' : magic === ' ' ? ' ' : '') + text
+    i += consumed + 1
+  }
+  return out
+}
+
+/** git's get_commit_format for `--pretty=<v>` / `--format=<v>`. */
+function parsePretty(v, state) {
+  if (v === undefined) die('ferrogit log: --pretty (the medium format) is not supported')
+  if (v.startsWith('format:')) {
+    state.pretty = { kind: 'user', fmt: v.slice(7), terminator: false }
+    return
+  }
+  if (v === '' || v.startsWith('tformat:') || v.includes('%')) {
+    state.pretty = { kind: 'user', fmt: v.startsWith('tformat:') ? v.slice(8) : v, terminator: true }
+    return
+  }
+  // A built-in format by a case-insensitive prefix of its name (the shortest name wins).
+  let found = null
+  for (const name of ['raw', 'medium', 'short', 'email', 'mboxrd', 'fuller', 'full', 'oneline', 'reference']) {
+    if (name.startsWith(v.toLowerCase()) && (found === null || name.length < found.length)) found = name
+  }
+  if (found === 'oneline') state.pretty = { kind: 'oneline' }
+  else if (found !== null) die(`ferrogit log: --pretty=${found} is not supported`)
+  else die(`invalid --pretty format: ${v}`)
+}
+
+/** Is `p` inside the repository that `cwd` is in (its work tree, or its git dir when bare)? */
+function insideRepoOf(cwd, p) {
+  let here
+  try {
+    here = Repository.discoverSync(cwd)
+  } catch {
+    return false
+  }
+  const root = here.workdir ?? here.gitDir
+  if (!root) return false
+  const rel = path.relative(fs.realpathSync(root), fs.realpathSync(p))
+  return !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel))
+}
+
+/** A directory that is a repository (a work tree with .git, or a git dir), for `log <repo>`. */
+function looksLikeRepo(p) {
+  if (!isDir(p)) return false
+  return fs.existsSync(path.join(p, '.git')) || (fs.existsSync(path.join(p, 'HEAD')) && isDir(path.join(p, 'objects')))
+}
+
+/**
+ * git log [<options>] [<revision-range>] [[--] <path>...]: the selection options of rev-list,
+ * --oneline (also the default here), --pretty/--format=<fmt> (oneline, format:, tformat:),
+ * --date=<mode>, --abbrev-commit. `log [<options>] <repo-dir> [<rev>...]` reads another repository.
+ */
+function log(cwd, args) {
+  const sel = newSelection()
+  const state = { pretty: null, abbrevCommit: null, dateMode: 'default', nul: false }
+  let repo = null
+  let repoPath = null
+  const getRepo = () => repo ?? (repo = openRepo(repoPath ?? cwd))
+  const r = setupRevisions(args, getRepo, {
+    cwd,
+    positional(a) {
+      // A repository directory as the first argument (outside the repository cwd is in, if any).
+      if (repo !== null || repoPath !== null || a === '') return false
+      const p = path.resolve(cwd, a)
+      if (!looksLikeRepo(p) || insideRepoOf(cwd, p)) return false
+      repoPath = p
+      return true
+    },
+    option(argv, i) {
+      const a = argv[i]
+      if (a === '--oneline') {
+        state.pretty = { kind: 'oneline' }
+        state.abbrevCommit = true
+        return 1
+      }
+      if (a === '--pretty') {
+        parsePretty(undefined, state)
+        return 1
+      }
+      if (a.startsWith('--pretty=') || a.startsWith('--format=')) {
+        parsePretty(a.slice(a.indexOf('=') + 1), state)
+        return 1
+      }
+      if (a.startsWith('--date=')) {
+        state.dateMode = parseDateMode(a.slice(7))
+        return 1
+      }
+      if (a === '--abbrev-commit' || a === '--no-abbrev-commit') {
+        state.abbrevCommit = a === '--abbrev-commit'
+        return 1
+      }
+      if (a === '-z') {
+        state.nul = true
+        return 1
+      }
+      if (a === '--no-decorate' || a === '--decorate=no' || a === '--no-color' || a === '--color=never') return 1
+      return selectionOption(argv, i, sel)
+    },
+    unknown: (a) => unknownRevisionOption('log', a, () => die(`unrecognized argument: ${a}`)),
+  })
+  repo = getRepo()
+  const ctx = r.ctx ?? workContext(repo, repoPath ?? cwd)
+  const pending = r.pending
+  if (!pending.length && !r.revGiven) {
+    const head = tryRevParse(repo, 'HEAD')
+    if (!head) {
+      const target = repo.refs.readSymbolicSync('HEAD')
+      if (target !== null) die(`your current branch '${target.replace(/^refs\/heads\//, '')}' does not have any commits yet`)
+      die(`ambiguous argument 'HEAD': unknown revision or path not in the working tree.\n${AMBIGUOUS_HINT}`)
+    }
+    pending.push({ oid: head, not: false, name: 'HEAD' })
+  }
+  const commits = walkCommits(repo, ctx, sel, pending, r.paths)
+  const objs = objectCache(repo)
+  const parsed = new Map()
+  const env = {
+    repo,
+    dateMode: state.dateMode,
+    abbrev: (oid) => objs.abbrev(oid, -1),
+    parse(c) {
+      let p = parsed.get(c.oid)
+      if (!p) parsed.set(c.oid, (p = parseCommitText(c.raw())))
+      return p
+    },
+  }
+  // No format option: --oneline (which abbreviates unless --no-abbrev-commit follows).
+  const pretty = state.pretty ?? { kind: 'oneline' }
+  const abbrevCommit = state.abbrevCommit ?? state.pretty === null
+  // Entries end with (tformat, oneline) or are separated by (format:) a line feed, or NUL with -z.
+  const term = state.nul ? '\0' : '\n'
+  if (pretty.kind === 'oneline') {
+    for (const c of commits) emit(`${abbrevCommit ? env.abbrev(c.oid) : c.oid} ${env.parse(c).subject}${term}`)
+    return
+  }
+  const f = bytes(pretty.fmt)
+  commits.forEach((c, k) => {
+    if (!pretty.terminator && k > 0) emit(term)
+    const text = expandCommitFormat(f, c, env)
+    emit(pretty.terminator && f !== '' ? text + term : text)
+  })
+}
+
+// --- path quoting ----------------------------------------------------------------
+
+let quotePathSetting = null
+
+/** core.quotePath (default true), from the system, global and repository config files. */
+function quotePathEnabled(repo) {
+  if (quotePathSetting !== null) return quotePathSetting
+  const files = []
+  if (!process.env.GIT_CONFIG_NOSYSTEM) files.push(process.env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig')
+  if (process.env.GIT_CONFIG_GLOBAL !== undefined) files.push(process.env.GIT_CONFIG_GLOBAL)
+  else {
+    const home = process.env.HOME ?? ''
+    files.push(path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'), path.join(home, '.gitconfig'))
+  }
+  const dir = repo?.commonDir ?? repo?.gitDir
+  if (dir) files.push(path.join(dir, 'config'))
+  let value = true
+  for (const file of files) {
+    let text
+    try {
+      text = fs.readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    let inCore = false
+    for (const raw of text.split('\n')) {
+      let line = raw.trim()
+      const section = /^\[([^\]]*)\](.*)$/.exec(line)
+      if (section) {
+        inCore = section[1].trim().toLowerCase() === 'core'
+        line = section[2].trim()
+      }
+      if (!inCore || !line) continue
+      const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(line)
+      if (!kv || kv[1].toLowerCase() !== 'quotepath') continue
+      const v = kv[2] === undefined ? 'true' : kv[2].replace(/\s*[#;].*$/, '').replace(/^"(.*)"$/, '$1').trim().toLowerCase()
+      if (['true', 'yes', 'on', '1'].includes(v)) value = true
+      else if (['false', 'no', 'off', '0', ''].includes(v)) value = false
+    }
+  }
+  quotePathSetting = value
+  return value
+}
+
+/**
+ * git's quote_c_style for a path (a JS string; the result is its UTF-8 bytes as latin1): unchanged
+ * unless it has a control character, `"` or `\` (or, with core.quotePath, a byte >= 0x80), then in
+ * double quotes with C escapes (\a \b \t \n \v \f \r \" \\) and octal for the rest.
+ */
+function quotePath(p, fully = true) {
+  const b = Buffer.from(p, 'utf8')
+  const must = (c) => c < 0x20 || c === 0x22 || c === 0x5c || c === 0x7f || (fully && c >= 0x80)
+  if (!b.some(must)) return b.toString('latin1')
+  let s = '"'
+  for (const c of b) {
+    if (!must(c)) s += String.fromCharCode(c)
+    else if (c === 0x22) s += '\\"'
+    else if (c === 0x5c) s += '\\\\'
+    else if (c >= 0x07 && c <= 0x0d) s += `\\${'abtnvfr'[c - 7]}`
+    else s += `\\${c.toString(8).padStart(3, '0')}`
+  }
+  return `${s}"`
+}
+
+/** The path as printed: raw with -z, else quoted as git's write_name_quoted. */
+function pathOut(repo, p, nul) {
+  return nul ? bytes(p) : quotePath(p, quotePathEnabled(repo))
+}
+
+const mode6 = (m) => m.toString(8).padStart(6, '0')
+
+// --- ls-tree ---------------------------------------------------------------------
+
+const LS_TREE_USAGE = `usage: ferrogit ls-tree [<options>] <tree-ish> [<path>...]
+
+    -d                    only show trees
+    -r                    recurse into subtrees
+    -t                    show trees when recursing
+    -z                    terminate entries with NUL byte
+    -l, --long            include object size
+    --name-only           list only filenames
+    --name-status         list only filenames
+    --object-only         list only objects
+    --[no-]full-name      use full path names
+    --[no-]full-tree      list entire tree; not just current directory (implies --full-name)
+    --format <format>     format to use for the output
+    --[no-]abbrev[=<n>]   use <n> digits to display object names
+`
+
+/**
+ * Is the tree entry at `p` (full path) selected by the literal pathspecs `specs` (git's
+ * tree_entry_interesting)? Inside a spec, the spec itself, or a directory leading to one.
+ */
+function entryInteresting(specs, p, mode) {
+  const isDir = mode === 0o40000
+  for (const s of specs) {
+    if (s === '') return true
+    const dirOnly = s.endsWith('/')
+    const t = dirOnly ? s.slice(0, -1) : s
+    if (p.startsWith(`${t}/`)) return true
+    if (p === t && (!dirOnly || isDir || mode === 0o160000)) return true
+    if (isDir && t.startsWith(`${p}/`)) return true
+  }
+  return false
+}
+
+/** git ls-tree's show_recursive: does a pathspec lie strictly below the tree at `base + name`? */
+function specBelow(specs, base, name) {
+  for (const s of specs) {
+    if (!s.startsWith(base)) continue
+    const rest = s.slice(base.length)
+    if (rest.length > name.length && rest[name.length] === '/' && rest.startsWith(name)) return true
+  }
+  return false
+}
+
+function lsTree(cwd, args) {
+  const o = { treeOnly: false, recursive: false, showTrees: false, nul: false, long: false, nameOnly: false, objectOnly: false, fullName: false, fullTree: false, abbrev: 0, format: null }
+  const cmdmodes = []
+  const flag = (key) => (v, neg) => {
+    o[key] = !neg
+  }
+  const mode = (key, name) => (v, neg) => {
+    o[key] = !neg
+    if (!neg) cmdmodes.push(name)
+  }
+  const rest = parseOptions(
+    args,
+    [
+      { long: 'd', short: 'd', kind: 'bool', hidden: true, set: flag('treeOnly') },
+      { long: 'r', short: 'r', kind: 'bool', hidden: true, set: flag('recursive') },
+      { long: 't', short: 't', kind: 'bool', hidden: true, set: flag('showTrees') },
+      { long: 'z', short: 'z', kind: 'bool', hidden: true, set: flag('nul') },
+      { long: 'long', short: 'l', kind: 'bool', set: mode('long', 'long') },
+      { long: 'name-only', kind: 'bool', set: mode('nameOnly', 'name-only') },
+      { long: 'name-status', kind: 'bool', set: mode('nameOnly', 'name-status') },
+      { long: 'object-only', kind: 'bool', set: mode('objectOnly', 'object-only') },
+      { long: 'full-name', kind: 'bool', set: flag('fullName') },
+      { long: 'full-tree', kind: 'bool', set: flag('fullTree') },
+      { long: 'format', kind: 'string', set: (v) => (o.format = v) },
+      { long: 'abbrev', kind: 'optarg', set: (v, neg) => (o.abbrev = neg ? 0 : parseAbbrev(v, 'abbrev', LS_TREE_USAGE)) },
+    ],
+    LS_TREE_USAGE,
+  )
+  const modes = [...new Set(cmdmodes)]
+  if (modes.length > 1) {
+    process.stderr.write(`error: options '--${modes[1]}' and '--${modes[0]}' cannot be used together\n`)
+    throw new Exit(129)
+  }
+  if (o.format !== null && modes.length) {
+    process.stderr.write(`fatal: --format can't be combined with other format-altering options\n\n${LS_TREE_USAGE}\n`)
+    throw new Exit(129)
+  }
+  if (!rest.length) {
+    process.stderr.write(LS_TREE_USAGE)
+    throw new Exit(129)
+  }
+  // -d -r implies -t.
+  if (o.treeOnly && o.recursive) o.showTrees = true
+  const repo = openRepo(cwd)
+  const ctx = workContext(repo, cwd)
+  if (o.fullTree) {
+    ctx.prefix = ''
+    o.fullName = true
+  }
+  const [rev, ...paths] = rest
+  const oid = tryRevParse(repo, rev)
+  if (!oid || !repo.hasObject(oid)) die(`Not a valid object name ${rev}`)
+  const tree = tryRevParse(repo, `${oid}^{tree}`)
+  if (!tree || !repo.hasObject(tree)) die('not a tree object')
+  // ls-tree's paths are literal (no wildcards).
+  const specs = paths.map((p) => pathspec(ctx, p, true))
+  if (!paths.length && ctx.prefix) specs.push(ctx.prefix)
+
+  const objs = objectCache(repo)
+  const term = o.nul ? '\0' : '\n'
+  const shown = (p) => (!o.fullName && ctx.prefix ? path.posix.relative(ctx.prefix, p) || './' : p)
+  const name = (p) => pathOut(repo, shown(p), o.nul)
+  // --format's %(path) is quoted even with -z.
+  const quotedName = (p) => pathOut(repo, shown(p), false)
+  const size = (e, padded) => {
+    if (e.type !== 'blob') return padded ? '      -' : '-'
+    const n = String(repo.objectHeaderSync(e.oid).size)
+    return padded ? n.padStart(7) : n
+  }
+  const format = o.format === null ? null : bytes(o.format)
+  const line = (e, p) => {
+    if (format !== null) return lsTreeFormat(format, e, p, quotedName, size, objs, o.abbrev) + term
+    if (o.nameOnly) return name(p) + term
+    if (o.objectOnly) return objs.abbrev(e.oid, o.abbrev) + term
+    const head = `${mode6(e.mode)} ${e.type} ${objs.abbrev(e.oid, o.abbrev)}`
+    return `${o.long ? `${head} ${size(e, true)}` : head}\t${name(p)}${term}`
+  }
+
+  const show = (e) => (e.type === 'blob' ? !o.treeOnly : true)
+  if (specs.length <= 1 && !o.showTrees && !o.treeOnly) {
+    // The library lists what `git ls-tree [-r] [<path>]` shows, in one call.
+    const opts = { recursive: o.recursive }
+    if (specs.length && specs[0] !== '') opts.prefix = specs[0]
+    let text = ''
+    for (const e of repo.listFilesSync(tree, opts)) text += line(e, e.path)
+    emit(text)
+    return
+  }
+  // git's read_tree with show_tree_common: walk what the pathspecs select.
+  const walk = (treeOid, base) => {
+    for (const e of repo.readObjectSync(treeOid).entries) {
+      const p = base + e.name
+      if (specs.length && !entryInteresting(specs, p, e.mode)) continue
+      const recurse = e.type === 'tree' && (o.recursive || specBelow(specs, base, e.name))
+      if (recurse ? o.showTrees : show(e)) emit(line(e, p))
+      if (recurse) walk(e.oid, `${p}/`)
+    }
+  }
+  walk(tree, '')
+}
+
+/** ls-tree --format: %(objectmode) %(objecttype) %(objectname) %(objectsize[:padded]) %(path), %n, %xNN, %%. */
+function lsTreeFormat(f, e, p, name, size, objs, abbrev) {
+  let out = ''
+  let i = 0
+  while (i < f.length) {
+    const pct = f.indexOf('%', i)
+    if (pct < 0) {
+      out += f.slice(i)
+      break
+    }
+    out += f.slice(i, pct)
+    i = pct + 1
+    if (f[i] === '%') {
+      out += '%'
+      i++
+    } else if (f[i] === 'n') {
+      out += '\n'
+      i++
+    } else if (f[i] === 'x' && /^[0-9a-fA-F]{2}$/.test(f.slice(i + 1, i + 3))) {
+      out += String.fromCharCode(parseInt(f.slice(i + 1, i + 3), 16))
+      i += 3
+    } else if (f[i] !== '(') die(`bad ls-tree format: element '${f.slice(i)}' does not start with '('`)
+    else {
+      const end = f.indexOf(')', i)
+      if (end < 0) die(`bad ls-tree format: element '${f.slice(i)}' does not end in ')'`)
+      const atom = f.slice(i + 1, end)
+      if (atom === 'objectmode') out += mode6(e.mode)
+      else if (atom === 'objecttype') out += e.type
+      else if (atom === 'objectname') out += objs.abbrev(e.oid, abbrev)
+      else if (atom === 'objectsize') out += size(e, false)
+      else if (atom === 'objectsize:padded') out += size(e, true)
+      else if (atom === 'path') out += name(p)
+      else die(`bad ls-tree format: %${f.slice(i, end + 1)}`)
+      i = end + 1
+    }
+  }
+  return out
+}
+
+// --- diff-tree -------------------------------------------------------------------
+
+const DIFF_TREE_USAGE = `usage: ferrogit diff-tree [-m] [-s] [--no-commit-id] [-t] [-r] [--root] [--raw | --name-only | --name-status]
+              [-z] [--abbrev[=<n>]] <tree-ish> [<tree-ish>] [<path>...]
+`
+
+const STATUS_LETTER = { added: 'A', deleted: 'D', modified: 'M', typechange: 'T' }
+
+/** The all-zero id abbreviated as git's find_unique_abbrev does: long enough to name no object. */
+function zeroAbbrev(repo, objs, len) {
+  if (len < 0) return objs.abbrev(ZERO, -1)
+  for (let k = len; k < ZERO.length; k++) {
+    try {
+      repo.revParseSync(ZERO.slice(0, k))
+    } catch (e) {
+      if (e instanceof GitError && e.code !== 'ERR_AMBIGUOUS_OID') return ZERO.slice(0, k)
+    }
+  }
+  return ZERO
+}
+
+/** A change seen the other way round (-R): the order of a tree diff stays the same. */
+function reversedChange(c) {
+  const status = c.status === 'added' ? 'deleted' : c.status === 'deleted' ? 'added' : c.status
+  return { status, path: c.path, oldOid: c.newOid, newOid: c.oldOid, oldMode: c.newMode, newMode: c.oldMode }
+}
+
+/** The entry at `p` in tree `tree` ({ oid, mode }), or null. */
+function entryAt(repo, tree, p) {
+  if (!tree) return null
+  for (const e of repo.listFilesSync(tree, { prefix: p, recursive: false })) if (e.path === p) return e
+  return null
+}
+
+/**
+ * `changes` (git diff-tree -r, in order) with -t's tree lines: each changed directory, before
+ * the first change inside it.
+ */
+function withTreeLines(repo, changes, a, b) {
+  const out = []
+  const seen = new Set()
+  for (const c of changes) {
+    const parts = c.path.split('/')
+    for (let k = 1; k < parts.length; k++) {
+      const dir = parts.slice(0, k).join('/')
+      if (seen.has(dir)) continue
+      seen.add(dir)
+      const old = entryAt(repo, a, dir)
+      const nw = entryAt(repo, b, dir)
+      const ot = old && old.mode === 0o40000 ? old : null
+      const nt = nw && nw.mode === 0o40000 ? nw : null
+      out.push({
+        status: !ot ? 'added' : !nt ? 'deleted' : 'modified',
+        path: dir,
+        oldOid: ot ? ot.oid : null,
+        newOid: nt ? nt.oid : null,
+        oldMode: ot ? 0o40000 : null,
+        newMode: nt ? 0o40000 : null,
+      })
+    }
+    out.push(c)
+  }
+  return out
+}
+
+function diffTree(cwd, args) {
+  const o = { recursive: false, trees: false, root: false, commitId: true, output: 'raw', nul: false, abbrev: 40, merges: false, reverse: false }
+  let repo = null
+  const getRepo = () => repo ?? (repo = openRepo(cwd))
+  const r = setupRevisions(args, getRepo, {
+    cwd,
+    option(argv, i) {
+      const a = argv[i]
+      switch (a) {
+        case '-r':
+          o.recursive = true
+          return 1
+        case '-t':
+          o.recursive = o.trees = true
+          return 1
+        case '--root':
+          o.root = true
+          return 1
+        case '--no-commit-id':
+          o.commitId = false
+          return 1
+        case '-s':
+        case '--no-patch':
+          o.output = 'none'
+          return 1
+        case '--raw':
+        case '--name-only':
+        case '--name-status':
+          o.output = a.slice(2)
+          return 1
+        case '-z':
+          o.nul = true
+          return 1
+        case '-m':
+          o.merges = true
+          return 1
+        case '-R':
+          o.reverse = true
+          return 1
+        case '--full-index':
+          return 1
+        case '--abbrev':
+          o.abbrev = -1
+          return 1
+        case '--no-abbrev':
+          o.abbrev = 40
+          return 1
+      }
+      if (a.startsWith('--abbrev=')) {
+        const v = parseInt(a.slice(9), 10) || 0
+        o.abbrev = Math.min(40, Math.max(4, v))
+        return 1
+      }
+      return 0
+    },
+    unknown: (a) => die(`ferrogit diff-tree: option '${a}' is not supported`, 129),
+  })
+  const pending = r.pending
+  if (!pending.length) {
+    process.stderr.write(DIFF_TREE_USAGE)
+    throw new Exit(129)
+  }
+  repo = getRepo()
+  const ctx = r.ctx ?? workContext(repo, cwd)
+  const specs = r.paths.map((p) => pathspec(ctx, p))
+  const objs = objectCache(repo)
+  const term = o.nul ? '\0' : '\n'
+  const hex = (oid) => {
+    if (o.abbrev >= 40) return oid ?? ZERO
+    return oid === null ? zeroAbbrev(repo, objs, o.abbrev) : objs.abbrev(oid, o.abbrev)
+  }
+
+  /** The changes from tree-ish `a` (null: nothing) to `b`, pathspec-limited, as lines. */
+  const diffText = (a, b) => {
+    let changes = repo.diffTreesSync(a, b, { recursive: o.recursive })
+    if (o.trees) changes = withTreeLines(repo, changes, a && tryRevParse(repo, `${a}^{tree}`), tryRevParse(repo, `${b}^{tree}`))
+    if (o.reverse) changes = changes.map(reversedChange)
+    if (specs.length) changes = changes.filter((c) => entryInteresting(specs, c.path, c.newMode ?? c.oldMode))
+    let text = ''
+    for (const c of changes) {
+      const p = pathOut(repo, c.path, o.nul)
+      const s = STATUS_LETTER[c.status]
+      if (o.output === 'none') continue
+      if (o.output === 'name-only') text += p + term
+      else if (o.output === 'name-status') text += `${s}${o.nul ? '\0' : '\t'}${p}${term}`
+      else text += `:${mode6(c.oldMode ?? 0)} ${mode6(c.newMode ?? 0)} ${hex(c.oldOid)} ${hex(c.newOid)} ${s}${o.nul ? '\0' : '\t'}${p}${term}`
+    }
+    return { text, empty: changes.length === 0 }
+  }
+
+  if (pending.length === 2) {
+    let [t1, t2] = pending
+    if (t2.not) [t1, t2] = [t2, t1]
+    for (const t of [t1, t2]) if (!tryRevParse(repo, `${t.oid}^{tree}`)) die(`unable to read tree (${t.oid})`)
+    emit(diffText(t1.oid, t2.oid).text)
+    return
+  }
+  if (pending.length > 2) return
+  // One commit: against its parents (merges only with -m), its id first when there is a difference.
+  const p = peelTags(repo, pending[0].oid)
+  if (p.type !== 'commit') {
+    process.stderr.write(`error: object ${p.oid} is a ${p.type}, not a commit\n`)
+    return
+  }
+  const parents = repo.getCommitSync(p.oid).parentIds
+  const against = parents.length === 0 ? (o.root ? [null] : []) : parents.length > 1 && !o.merges ? [] : parents
+  for (const parent of against) {
+    const d = diffText(parent, p.oid)
+    if (d.empty) continue
+    if (o.commitId) emit(p.oid + term)
+    emit(d.text)
+  }
+}
+
+// --- merge-base ------------------------------------------------------------------
+
+const MERGE_BASE_USAGE = `usage: ferrogit merge-base [-a | --all] <commit> <commit>
+   or: ferrogit merge-base --is-ancestor <commit> <commit>
+`
+
+function mergeBase(cwd, args) {
+  let isAncestor = false
+  let all = false
+  const notSupported = (name) => () => die(`ferrogit merge-base: --${name} is not supported`)
+  const rest = parseOptions(
+    args,
+    [
+      { long: 'all', short: 'a', kind: 'bool', set: (v, neg) => (all = !neg) },
+      { long: 'octopus', kind: 'bool', set: notSupported('octopus') },
+      { long: 'independent', kind: 'bool', set: notSupported('independent') },
+      { long: 'is-ancestor', kind: 'bool', set: (v, neg) => (isAncestor = !neg) },
+      { long: 'fork-point', kind: 'bool', set: notSupported('fork-point') },
+    ],
+    MERGE_BASE_USAGE,
+  )
+  if (rest.length < 2 || (isAncestor && rest.length !== 2)) {
+    process.stderr.write(MERGE_BASE_USAGE)
+    throw new Exit(129)
+  }
+  if (rest.length > 2) die('ferrogit merge-base: more than two commits are not supported')
+  const repo = openRepo(cwd)
+  const [a, b] = rest.map((name) => commitArg(repo, name))
+  const base = repo.mergeBaseSync(a, b)
+  if (isAncestor) throw new Exit(base === a ? 0 : 1)
+  if (base === null) throw new Exit(1)
+  // --all: the library finds the best merge base; print it when it is the only one.
+  if (all && !onlyMergeBase(repo, a, b, base)) die('ferrogit merge-base: --all with more than one merge base is not supported')
+  emit(`${base}\n`)
+}
+
+// --- cat-file --batch / --batch-check ----------------------------------------------
+
+const CAT_FILE_USAGE = `usage: ferrogit cat-file (-p | -t | -s | -e | <type>) <object>
+   or: ferrogit cat-file (--batch | --batch-check)[=<format>] [--buffer]
+`
+
+/** Parse a --batch format: literal runs and atoms (git's expand_format; dies on a bad one). */
+function compileBatchFormat(f) {
+  const parts = []
+  let lit = ''
+  for (let i = 0; i < f.length; ) {
+    const pct = f.indexOf('%', i)
+    if (pct < 0) {
+      lit += f.slice(i)
+      break
+    }
+    lit += f.slice(i, pct)
+    i = pct + 1
+    if (f[i] === '%') {
+      lit += '%'
+      i++
+    } else if (f[i] !== '(') lit += '%'
+    else {
+      const end = f.indexOf(')', i + 1)
+      if (end < 0) die(`bad cat-file format: element '${f.slice(i)}' does not end in ')'`)
+      const atom = f.slice(i + 1, end)
+      if (!['objectname', 'objecttype', 'objectsize', 'rest'].includes(atom)) {
+        if (['objectsize:disk', 'deltabase', 'objectmode'].includes(atom)) die(`ferrogit cat-file: %(${atom}) is not supported`)
+        die(`bad cat-file format: %(${atom})`)
+      }
+      if (lit) parts.push(lit)
+      lit = ''
+      parts.push({ atom })
+      i = end + 1
+    }
+  }
+  if (lit) parts.push(lit)
+  return parts
+}
+
+async function catFileBatch(cwd, args) {
+  let batch = null
+  let buffer = false
+  const batchOpt = (kind) => (v, neg) => {
+    if (neg) return
+    if (batch) {
+      process.stderr.write('error: only one batch option may be specified\n')
+      throw new Exit(129)
+    }
+    batch = { kind, format: v ?? '%(objectname) %(objecttype) %(objectsize)' }
+  }
+  const notSupported = (name) => () => die(`ferrogit cat-file: --${name} is not supported`)
+  const rest = parseOptions(
+    args,
+    [
+      { long: 'batch', kind: 'optarg', set: batchOpt('batch') },
+      { long: 'batch-check', kind: 'optarg', set: batchOpt('check') },
+      { long: 'batch-command', kind: 'optarg', set: notSupported('batch-command') },
+      { long: 'batch-all-objects', kind: 'bool', set: notSupported('batch-all-objects') },
+      { long: 'buffer', kind: 'bool', set: (v, neg) => (buffer = !neg) },
+      { long: 'unordered', kind: 'bool', set: () => {} },
+      { long: 'follow-symlinks', kind: 'bool', set: notSupported('follow-symlinks') },
+      { long: 'textconv', kind: 'bool', set: notSupported('textconv') },
+      { long: 'filters', kind: 'bool', set: notSupported('filters') },
+      { long: 'z', short: 'z', kind: 'bool', hidden: true, set: () => die('ferrogit cat-file: -z is not supported') },
+      { long: 'Z', short: 'Z', kind: 'bool', hidden: true, set: () => die('ferrogit cat-file: -Z is not supported') },
+    ],
+    CAT_FILE_USAGE,
+  )
+  if (rest.length) {
+    process.stderr.write(`fatal: batch modes take no arguments\n\n${CAT_FILE_USAGE}`)
+    throw new Exit(129)
+  }
+  const parts = compileBatchFormat(bytes(batch.format))
+  const split = parts.some((p) => p.atom === 'rest')
+  const repo = openRepo(cwd)
+  const reader = new RecordReader(process.stdin, 10)
+  const chunks = []
+  let size = 0
+  const write = (buf) => {
+    if (!buffer) return process.stdout.write(buf)
+    chunks.push(buf)
+    size += buf.length
+    if (size >= 1 << 20) {
+      process.stdout.write(Buffer.concat(chunks))
+      chunks.length = size = 0
+    }
+  }
+  try {
+    for (let rec; (rec = await reader.nextRaw()) !== null; ) {
+      let end = rec.length
+      if (end && rec[end - 1] === 10) end--
+      if (end && rec[end - 1] === 13) end--
+      let line = rec.subarray(0, end)
+      let restText = ''
+      if (split) {
+        let k = line.findIndex((c) => c === 32 || c === 9)
+        if (k >= 0) {
+          const nameEnd = k
+          while (k < line.length && (line[k] === 32 || line[k] === 9)) k++
+          restText = line.subarray(k).toString('latin1')
+          line = line.subarray(0, nameEnd)
+        }
+      }
+      const input = line.toString('latin1')
+      let oid = null
+      try {
+        oid = repo.revParseSync(line.toString('utf8'))
+      } catch (e) {
+        if (!(e instanceof GitError) || HARD_ERRORS.has(e.code)) throw e
+        if (e.code === 'ERR_AMBIGUOUS_OID') {
+          write(Buffer.from(`${input} ambiguous\n`, 'latin1'))
+          continue
+        }
+      }
+      if (oid === null || !repo.hasObject(oid)) {
+        write(Buffer.from(`${input} missing\n`, 'latin1'))
+        continue
+      }
+      const h = repo.objectHeaderSync(oid)
+      let text = ''
+      for (const p of parts) {
+        if (typeof p === 'string') text += p
+        else if (p.atom === 'objectname') text += oid
+        else if (p.atom === 'objecttype') text += h.type
+        else if (p.atom === 'objectsize') text += h.size
+        else text += restText
+      }
+      if (batch.kind === 'check') {
+        write(Buffer.from(`${text}\n`, 'latin1'))
+        continue
+      }
+      const obj = repo.readObjectSync(oid)
+      write(Buffer.concat([Buffer.from(`${text}\n`, 'latin1'), obj.type === 'blob' ? obj.content() : obj.raw(), Buffer.from('\n')]))
+    }
+  } finally {
+    if (chunks.length) process.stdout.write(Buffer.concat(chunks))
+    process.stdin.destroy()
+  }
+}
+
+// --- hash-object -----------------------------------------------------------------
+
+const HASH_OBJECT_USAGE = `usage: ferrogit hash-object [-t <type>] [--path=<file> | --no-filters]
+                           [--stdin [--literally]] [--] <file>...
+   or: ferrogit hash-object [-t <type>] --stdin-paths [--no-filters]
+`
+
+/** Node's error code as the strerror text git prints. */
+const STRERROR = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+}
+
+/**
+ * git hash-object without -w: the id of each file's content (no filters: the content as it is
+ * on disk), of stdin with --stdin (first), of the files named on stdin with --stdin-paths.
+ */
+async function hashObjectCmd(cwd, args) {
+  let type = 'blob'
+  let write = false
+  let stdin = false
+  let stdinPaths = false
+  let literally = false
+  const files = parseOptions(
+    args,
+    [
+      { long: 't', short: 't', kind: 'string', hidden: true, noNegate: true, set: (v) => (type = v) },
+      { long: 'w', short: 'w', kind: 'bool', hidden: true, set: (v, neg) => (write = !neg) },
+      { long: 'stdin', kind: 'bool', set: (v, neg) => (stdin = !neg) },
+      { long: 'stdin-paths', kind: 'bool', set: (v, neg) => (stdinPaths = !neg) },
+      { long: 'literally', kind: 'bool', set: (v, neg) => (literally = !neg) },
+      { long: 'filters', kind: 'bool', set: () => {} },
+      { long: 'path', kind: 'string', set: () => {} },
+    ],
+    HASH_OBJECT_USAGE,
+  )
+  if (write) die('ferrogit hash-object: -w is not supported yet', 129)
+  if (stdinPaths) {
+    if (stdin) usageError("Can't use --stdin-paths with --stdin", HASH_OBJECT_USAGE)
+    if (files.length) usageError("Can't specify files with --stdin-paths", HASH_OBJECT_USAGE)
+  }
+  const known = ['blob', 'tree', 'commit', 'tag'].includes(type)
+  if (!literally && !known) die(`invalid object type "${type}"`)
+  if (!literally && type !== 'blob') die(`ferrogit hash-object: -t ${type} needs --literally (objects are not checked here)`)
+  let repo = null
+  try {
+    repo = openRepo(cwd)
+  } catch (e) {
+    if (!(e instanceof GitError && e.code === 'ERR_NOT_A_REPOSITORY')) throw e
+  }
+  const crypto = require('node:crypto')
+  const algo = repo && repo.hashObject('blob', '').length === 64 ? 'sha256' : 'sha1'
+  const hash = (data) => {
+    if (repo && known) return repo.hashObject(type, data)
+    return crypto.createHash(algo).update(Buffer.from(`${type} ${data.length}\0`, 'latin1')).update(data).digest('hex')
+  }
+  const readFile = (f) => {
+    try {
+      return fs.readFileSync(path.resolve(cwd, f))
+    } catch (e) {
+      if (e.code === 'EISDIR') die(`Unable to hash ${f}`)
+      die(`could not open '${f}' for reading: ${STRERROR[e.code] ?? e.message}`)
+    }
+  }
+  if (stdin) emit(`${hash(fs.readFileSync(0))}\n`)
+  for (const f of files) emit(`${hash(readFile(f))}\n`)
+  if (stdinPaths) {
+    const reader = new RecordReader(process.stdin, 10)
+    try {
+      for (let rec; (rec = await reader.next()) !== null; ) {
+        let name = rec.endsWith('\n') ? rec.slice(0, -1) : rec
+        if (name.startsWith('"')) {
+          const u = unquoteC(name, 0)
+          if (!u || u.end !== name.length) die(`line is badly quoted: ${name}`)
+          name = u.value
+        }
+        emit(`${hash(readFile(name))}\n`)
+      }
+    } finally {
+      process.stdin.destroy()
+    }
+  }
+}
+
 function main(argv) {
   let cwd = process.cwd()
   while (argv[0] === '-C') {
@@ -1602,7 +3256,18 @@ function main(argv) {
   switch (cmd) {
     case 'log':
       return log(cwd, args)
+    case 'rev-list':
+      return revList(cwd, args)
+    case 'ls-tree':
+      return lsTree(cwd, args)
+    case 'diff-tree':
+      return diffTree(cwd, args)
+    case 'merge-base':
+      return mergeBase(cwd, args)
+    case 'hash-object':
+      return hashObjectCmd(cwd, args)
     case 'cat-file':
+      if (args.some((a) => a.startsWith('--batch'))) return catFileBatch(cwd, args)
       return catFile(cwd, args)
     case 'rev-parse':
       return revParse(cwd, args)
@@ -1628,6 +3293,11 @@ function main(argv) {
 }
 
 async function run() {
+  // A reader that goes away (`| head`) ends the command quietly, as SIGPIPE ends git.
+  process.stdout.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e
+    process.exit(141)
+  })
   try {
     // update-ref --stdin reads its input as it arrives, asynchronously; the rest is synchronous.
     await main(process.argv.slice(2))

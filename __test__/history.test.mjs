@@ -4,6 +4,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import fg from '../index.js'
+import { spawnSync } from 'node:child_process'
 import { fixture, git } from './fixtures/repos.mjs'
 
 const { Repository, GitError } = fg
@@ -178,4 +179,29 @@ describe('readPath, listFiles, diffTrees', () => {
     const empty = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
     assert.deepEqual(asRaw(repo.diffTreesSync(null, 'main~3')), lines(git(small, 'diff-tree', '-r', '--raw', empty, 'main~3')))
   })
+})
+
+describe('revParse equals git rev-parse --verify', () => {
+  const merge = merges[0]
+  const specs = [
+    'HEAD', 'main', 'main~0', 'main~3', 'main^', 'main^^', 'main^0', `${merge}^2`, `${merge}^2~2`, `${merge}^1^2`,
+    annotated, `${annotated}^{}`, `${annotated}^{commit}`, `${annotated}^{tree}`, `${annotated}^{tag}`, 'main^{tree}',
+    `main:${paths[0]}`, `main~5:${paths[1]}`, `main:${paths[1]}/`, 'main:', topics[0], `${topics[0]}~2`,
+    git(small, 'rev-parse', 'main~7').toString().slice(0, 7), git(small, 'rev-parse', 'main~7').toString().slice(0, 12).toUpperCase(),
+    // Not single revisions, or not there: git --verify refuses each.
+    'HEAD^@', 'HEAD^!', 'HEAD^-', 'HEAD^-1', 'main..HEAD', 'main~x', `${merge}^3`, 'no-such', 'main:no/such', 'main^{blob}', '',
+  ]
+  for (const spec of specs) {
+    test(JSON.stringify(spec), async () => {
+      const r = spawnSync('git', ['-C', small, 'rev-parse', '-q', '--verify', spec], { encoding: 'utf8' })
+      if (r.status === 0) {
+        const want = r.stdout.trim()
+        assert.equal(repo.revParseSync(spec), want)
+        assert.equal(await repo.revParse(spec), want)
+      } else {
+        assert.throws(() => repo.revParseSync(spec), (e) => e instanceof GitError && ['ERR_INVALID_REVISION', 'ERR_OBJECT_TYPE', 'ERR_INVALID_OID', 'ERR_AMBIGUOUS_OID'].includes(e.code), spec)
+        await assert.rejects(repo.revParse(spec), (e) => e instanceof GitError, spec)
+      }
+    })
+  }
 })

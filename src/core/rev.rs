@@ -86,6 +86,13 @@ impl Repository {
                 };
                 continue;
             }
+            // Only a number, another `~`/`^`, or the end may follow; `^@`, `^!`,
+            // `^-` and the like are range syntax, not a single revision.
+            if let Some(c) = rest.bytes().next() {
+                if !c.is_ascii_digit() && c != b'~' && c != b'^' {
+                    return Err(invalid(spec, format!("unexpected {:?} after {:?}", c as char, op as char)));
+                }
+            }
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
             let n: usize = if digits == 0 { 1 } else { rest[..digits].parse().map_err(|_| invalid(spec, "bad number"))? };
             rest = &rest[digits..];

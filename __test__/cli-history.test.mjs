@@ -756,7 +756,26 @@ describe('hash-object', () => {
   test('errors and -w', async () => {
     await all(repo, [['hash-object', '-t', 'bogus', 'plain.txt'], ['hash-object', 'nosuch'], ['hash-object', 'sub']], { stderr: true })
     await all(repo, [['hash-object', '--stdin', '--stdin-paths'], ['hash-object', '--stdin-paths', 'x'], ['hash-object', '--bogus']])
-    await refuses(repo, ['hash-object', '-w', 'plain.txt'], 129, /not supported yet/)
+    await refuses(repo, ['hash-object', '-w', '-t', 'commit', '--literally', 'plain.txt'], 129, /blobs only/)
+  })
+
+  test('-w stores the blob git would store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferrogit-hashw-'))
+    try {
+      for (const name of ['g', 'f']) {
+        git(dir, 'init', '-q', name)
+        writeFileSync(join(dir, name, 'x.txt'), 'stored by -w\n')
+      }
+      const g = await spawnCapture('git', ['hash-object', '-w', 'x.txt'], join(dir, 'g'))
+      const r = await spawnCapture(process.execPath, [BIN, 'hash-object', '-w', 'x.txt'], join(dir, 'f'))
+      assert.equal(r.status, 0)
+      assert.equal(r.stdout.toString(), g.stdout.toString())
+      const id = g.stdout.toString().trim()
+      assert.deepEqual(git(join(dir, 'f'), 'cat-file', 'blob', id), git(join(dir, 'g'), 'cat-file', 'blob', id))
+      assert.equal(git(join(dir, 'f'), 'fsck', '--strict', '--no-dangling').toString(), '')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
     await refuses(repo, ['hash-object', '-t', 'tree', 'plain.txt'], 128, /--literally/)
   })
 })

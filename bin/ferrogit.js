@@ -3175,7 +3175,7 @@ const STRERROR = {
 }
 
 /**
- * git hash-object without -w: the id of each file's content (no filters: the content as it is
+ * git hash-object [-w]: the id of each file's content (-w: stored as a blob) (no filters: the content as it is
  * on disk), of stdin with --stdin (first), of the files named on stdin with --stdin-paths.
  */
 async function hashObjectCmd(cwd, args) {
@@ -3197,7 +3197,7 @@ async function hashObjectCmd(cwd, args) {
     ],
     HASH_OBJECT_USAGE,
   )
-  if (write) die('ferrogit hash-object: -w is not supported yet', 129)
+  if (write && type !== 'blob') die(`ferrogit hash-object: -w -t ${type} is not supported (blobs only)`, 129)
   if (stdinPaths) {
     if (stdin) usageError("Can't use --stdin-paths with --stdin", HASH_OBJECT_USAGE)
     if (files.length) usageError("Can't specify files with --stdin-paths", HASH_OBJECT_USAGE)
@@ -3213,7 +3213,9 @@ async function hashObjectCmd(cwd, args) {
   }
   const crypto = require('node:crypto')
   const algo = repo && repo.hashObject('blob', '').length === 64 ? 'sha256' : 'sha1'
+  if (write && !repo) die('not a git repository (or any of the parent directories): .git')
   const hash = (data) => {
+    if (write) return repo.writeBlobSync(data)
     if (repo && known) return repo.hashObject(type, data)
     return crypto.createHash(algo).update(Buffer.from(`${type} ${data.length}\0`, 'latin1')).update(data).digest('hex')
   }

@@ -96,6 +96,51 @@ binding.RefDatabase.prototype.watch = function watch(listener, options = {}) {
   return { close: () => clearInterval(timer) }
 }
 
+// --- object fields -------------------------------------------------------------
+
+/** The `Signature` at field `i` (of 4 per signature) of a compact `name\0email\0seconds\0offset` list. */
+function sigAt(parts, i) {
+  const seconds = Number(parts[i + 2])
+  // Frozen: one object serves every read of the field.
+  return Object.freeze({ name: parts[i], email: parts[i + 1], seconds, offset: Number(parts[i + 3]), date: new Date(seconds * 1000) })
+}
+
+/**
+ * Objects never change, so a field is computed once per instance: the first read
+ * stores it as an own (non-enumerable) property that later reads find directly.
+ */
+function memoize(proto, name, compute) {
+  const native = Object.getOwnPropertyDescriptor(proto, name)?.get
+  const get = compute ?? native
+  if (!get) return
+  Object.defineProperty(proto, name, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const value = get.call(this)
+      Object.defineProperty(this, name, { value, configurable: true, enumerable: false, writable: false })
+      return value
+    },
+  })
+}
+
+/** Both signatures of a commit come in one crossing; each is kept (frozen) for later reads. */
+function people(commit) {
+  const parts = commit.__people().split('\0')
+  const author = sigAt(parts, 0)
+  const committer = sigAt(parts, 4)
+  Object.defineProperty(commit, 'author', { value: author, configurable: true, enumerable: false, writable: false })
+  Object.defineProperty(commit, 'committer', { value: committer, configurable: true, enumerable: false, writable: false })
+  return { author, committer }
+}
+Object.defineProperty(binding.Commit.prototype, 'author', { configurable: true, enumerable: false, get() { return people(this).author } })
+Object.defineProperty(binding.Commit.prototype, 'committer', { configurable: true, enumerable: false, get() { return people(this).committer } })
+// Arrays (parentIds, entries) are made anew on every read: callers may sort or change them.
+for (const f of ['oid', 'treeId', 'message', 'summary', 'encoding', 'gpgSignature']) memoize(binding.Commit.prototype, f)
+for (const f of ['oid']) memoize(binding.Tree.prototype, f)
+for (const f of ['oid', 'size', 'isBinary']) memoize(binding.Blob.prototype, f)
+for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) memoize(binding.Tag.prototype, f)
+
 // --- history ------------------------------------------------------------------
 
 const FIRST_BATCH = 64

@@ -35,6 +35,25 @@ pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi
     })
 }
 
+/// Signatures as `name NUL email NUL seconds NUL offset`, joined by NUL (names
+/// and emails hold no NUL: they come from one header line).
+fn compact(sigs: &[&Signature]) -> String {
+    let mut out = String::new();
+    for (i, s) in sigs.iter().enumerate() {
+        if i > 0 {
+            out.push('\0');
+        }
+        out.push_str(&s.name);
+        out.push('\0');
+        out.push_str(&s.email);
+        out.push('\0');
+        out.push_str(&s.seconds.to_string());
+        out.push('\0');
+        out.push_str(&s.offset.to_string());
+    }
+    out
+}
+
 pub(crate) fn signature(env: sys::napi_env, s: &Signature) -> sys::napi_value {
     let o = util::object(env);
     util::set(env, o, "name\0", util::string(env, &s.name));
@@ -108,6 +127,13 @@ impl Commit {
     #[napi(getter, ts_return_type = "Signature")]
     pub fn committer(&self, env: Env) -> JsRaw {
         JsRaw(signature(env.raw(), &self.c().committer))
+    }
+    /// Internal: author and committer as `name NUL email NUL seconds NUL offset`
+    /// twice (NUL-separated), which index.js turns into `Signature` objects.
+    #[napi(js_name = "__people", skip_typescript)]
+    pub fn people(&self) -> String {
+        let c = self.c();
+        compact(&[&c.author, &c.committer])
     }
     /// The full message, exactly as stored (decoded as UTF-8).
     #[napi(getter)]

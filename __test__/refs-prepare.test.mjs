@@ -235,3 +235,33 @@ describe('listing', () => {
     assert.deepEqual(repo.refs.listSync('refs/heads/ünïcödé/').map((x) => x.name), ['refs/heads/ünïcödé/ß'])
   })
 })
+
+test("the reflog names the user of an includeIf gitdir: file in the repository's config, as git does", () => {
+  const { r, gitDir, c } = makeRepo()
+  const g = copy(r)
+  for (const repo of [r, g]) {
+    const dir = join(repo, '.git')
+    writeFileSync(join(dir, 'who.inc'), '[user]\n\tname = Included Name\n\temail = included@example.com\n')
+    git(repo, 'config', `includeIf.gitdir:${dir}.path`, 'who.inc')
+  }
+  const saved = {}
+  for (const k of ['GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL']) saved[k] = process.env[k]
+  delete process.env.GIT_COMMITTER_NAME
+  delete process.env.GIT_COMMITTER_EMAIL
+  process.env.GIT_CONFIG_NOSYSTEM = '1'
+  process.env.GIT_CONFIG_GLOBAL = '/dev/null'
+  try {
+    Repository.openSync(r).refs.updateSync('refs/heads/main', c[0], { message: 'inc' })
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+  const env = { ...gitEnv }
+  delete env.GIT_COMMITTER_NAME
+  delete env.GIT_COMMITTER_EMAIL
+  git(g, 'update-ref', '-m', 'inc', 'refs/heads/main', c[0], { env })
+  const last = (repo) => readFileSync(join(repo, '.git/logs/refs/heads/main'), 'utf8').trim().split('\n').pop()
+  assert.match(last(g), /Included Name <included@example.com>/)
+  assert.equal(last(r), last(g))
+  assert.ok(gitDir)
+})

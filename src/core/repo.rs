@@ -194,8 +194,10 @@ impl Repository {
     }
 
     fn from_layout(layout: Layout, opts: &Options) -> Result<Repository> {
-        let mut config = Config::read(&layout.common_dir.join("config"));
-        config.extend(Config::read(&layout.git_dir.join("config.worktree")));
+        // includeIf "gitdir:..." in the repository's config matches this git dir.
+        let ctx = crate::core::config::ReadContext { git_dir: Some(&layout.git_dir) };
+        let mut config = Config::read_with(&layout.common_dir.join("config"), &ctx);
+        config.extend(Config::read_with(&layout.git_dir.join("config.worktree"), &ctx));
         check_format(&layout, &config)?;
         let cache = Arc::new(Cache::new(opts.cache_bytes));
         let mut odb = composite::Store::open(&layout.common_dir.join("objects"), cache);

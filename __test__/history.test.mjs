@@ -5,6 +5,9 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import fg from '../index.js'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fixture, git } from './fixtures/repos.mjs'
 
 const { Repository, GitError } = fg
@@ -203,5 +206,23 @@ describe('revParse equals git rev-parse --verify', () => {
         await assert.rejects(repo.revParse(spec), (e) => e instanceof GitError, spec)
       }
     })
+  }
+})
+
+test('a commit whose ident git cannot split reads as git log shows it (empty fields)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrogit-ident-'))
+  try {
+    git(dir, 'init', '-q', 'r')
+    const r = join(dir, 'r')
+    const tree = git(r, 'mktree', { input: '' }).toString().trim()
+    const raw = `tree ${tree}\nauthor Just A Name\ncommitter C <c@d> 1700000000 +0000\n\nmsg\n`
+    const c = git(r, 'hash-object', '-t', 'commit', '-w', '--literally', '--stdin', { input: raw }).toString().trim()
+    const want = git(r, 'log', '--format=%an|%ae|%at|%cn|%ce|%ct|%s', c).toString().trim()
+    const got = [...Repository.openSync(r).logSync({ from: c })].map((x) =>
+      [x.author.name, x.author.email, x.author.seconds || '', x.committer.name, x.committer.email, x.committer.seconds, x.summary].join('|'),
+    )
+    assert.deepEqual(got, [want])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })

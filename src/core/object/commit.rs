@@ -66,11 +66,12 @@ impl Commit {
             parents.push(ObjectId::from_hex(&v).ok_or("bad parent id")?);
         }
         let author = match it.next() {
-            Some((b"author", v)) => Signature::parse(&v).ok_or("bad author line")?,
+            // An ident git cannot split (no `<...>`) reads as empty, as `git log` shows it.
+            Some((b"author", v)) => Signature::parse(&v).unwrap_or_else(Signature::empty),
             _ => return Err("missing author line".into()),
         };
         let committer = match it.next() {
-            Some((b"committer", v)) => Signature::parse(&v).ok_or("bad committer line")?,
+            Some((b"committer", v)) => Signature::parse(&v).unwrap_or_else(Signature::empty),
             _ => return Err("missing committer line".into()),
         };
         let mut encoding = None;
@@ -159,5 +160,13 @@ Subject line\n  second\n\nbody\n";
     fn rejects_garbage() {
         assert!(Commit::parse(b"garbage").is_err());
         assert!(Commit::parse(b"tree 123\n").is_err());
+    }
+
+    #[test]
+    fn an_ident_git_cannot_split_reads_as_empty() {
+        let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Just A Name\ncommitter C <c@d> 1700000000 +0000\n\nmsg\n";
+        let c = Commit::parse(raw).expect("git log shows it, so it parses");
+        assert_eq!(c.author, Signature::empty());
+        assert_eq!(c.committer.email, "c@d");
     }
 }

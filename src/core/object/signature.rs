@@ -35,6 +35,11 @@ impl Signature {
         })
     }
 
+    /// The empty signature git shows for an ident line it cannot split.
+    pub fn empty() -> Signature {
+        Signature { name: String::new(), email: String::new(), seconds: 0, offset: 0 }
+    }
+
     /// The `+hhmm` form of the offset.
     pub fn tz(&self) -> String {
         let sign = if self.offset < 0 { '-' } else { '+' };

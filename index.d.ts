@@ -62,10 +62,13 @@ export declare class Commit {
  * `logSync()`'s iterator.
  */
 export declare class LogWalk {
-  /** The next `n` commits (fewer only at the end; an empty array once done). */
-  next(n: number): Promise<Commit[]>
-  /** The next `n` commits, synchronously. */
-  nextSync(n: number): Commit[]
+  /**
+   * The next `n` commits (fewer only at the end; none once done), with their
+   * common fields: `[commits, oids, people, summaries]` (see `fields`).
+   */
+  next(n: number): Promise<[Commit[], string, string, string]>
+  /** The next `n` commits and their fields, synchronously. */
+  nextSync(n: number): [Commit[], string, string, string]
   /** Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`. */
   abort(): void
 }

@@ -124,19 +124,54 @@ function memoize(proto, name, compute) {
   })
 }
 
-/** Both signatures of a commit come in one crossing; each is kept (frozen) for later reads. */
+/**
+ * Commits from a `log` batch and where their fields are: the worker sent the
+ * batch's oids, signatures and summaries along (see `Batch` in
+ * src/js/history.rs), so reading them needs no crossing per commit.
+ */
+const BATCH = new WeakMap()
+
+function prefill([commits, oids, people, summaries]) {
+  const b = { oids, peopleRaw: people, people: null, summariesRaw: summaries, summaries: null }
+  for (let i = 0; i < commits.length; i++) BATCH.set(commits[i], [b, i])
+  return commits
+}
+
+/** Both signatures of a commit come in one crossing (or from its batch); each is kept (frozen) for later reads. */
 function people(commit) {
-  const parts = commit.__people().split('\0')
-  const author = sigAt(parts, 0)
-  const committer = sigAt(parts, 4)
+  let parts
+  let at = 0
+  const e = BATCH.get(commit)
+  if (e && e[0].peopleRaw !== '') {
+    parts = e[0].people ??= e[0].peopleRaw.split('\0')
+    at = e[1] * 8
+  } else {
+    parts = commit.__people().split('\0')
+  }
+  const author = sigAt(parts, at)
+  const committer = sigAt(parts, at + 4)
   Object.defineProperty(commit, 'author', { value: author, configurable: true, enumerable: false, writable: false })
   Object.defineProperty(commit, 'committer', { value: committer, configurable: true, enumerable: false, writable: false })
   return { author, committer }
 }
 Object.defineProperty(binding.Commit.prototype, 'author', { configurable: true, enumerable: false, get() { return people(this).author } })
 Object.defineProperty(binding.Commit.prototype, 'committer', { configurable: true, enumerable: false, get() { return people(this).committer } })
+{
+  const proto = binding.Commit.prototype
+  const nativeOid = Object.getOwnPropertyDescriptor(proto, 'oid').get
+  const nativeSummary = Object.getOwnPropertyDescriptor(proto, 'summary').get
+  memoize(proto, 'oid', function oid() {
+    const e = BATCH.get(this)
+    return e ? e[0].oids.slice(e[1] * 40, e[1] * 40 + 40) : nativeOid.call(this)
+  })
+  memoize(proto, 'summary', function summary() {
+    const e = BATCH.get(this)
+    if (e && e[0].summariesRaw !== '') return (e[0].summaries ??= e[0].summariesRaw.split('\0'))[e[1]]
+    return nativeSummary.call(this)
+  })
+}
 // Arrays (parentIds, entries) are made anew on every read: callers may sort or change them.
-for (const f of ['oid', 'treeId', 'message', 'summary', 'encoding', 'gpgSignature']) memoize(binding.Commit.prototype, f)
+for (const f of ['treeId', 'message', 'encoding', 'gpgSignature']) memoize(binding.Commit.prototype, f)
 for (const f of ['oid']) memoize(binding.Tree.prototype, f)
 for (const f of ['oid', 'size', 'isBinary']) memoize(binding.Blob.prototype, f)
 for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) memoize(binding.Tag.prototype, f)
@@ -179,7 +214,7 @@ binding.Repository.prototype.log = function log(options = {}) {
   const request = () => {
     const n = size
     size = Math.min(size * 2, MAX_BATCH)
-    pending = walk.next(n).then((batch) => ({ batch, n }))
+    pending = walk.next(n).then((raw) => ({ batch: prefill(raw), n }))
     // A rejection is handled when awaited; don't report it as unhandled meanwhile.
     pending.catch(() => {})
   }
@@ -245,7 +280,7 @@ binding.Repository.prototype.logSync = function* logSync(options = {}) {
   let size = FIRST_BATCH
   for (;;) {
     if (signal?.aborted) throw abortError()
-    const batch = walk.nextSync(size)
+    const batch = prefill(walk.nextSync(size))
     yield* batch
     if (batch.length < size) return
     size = Math.min(size * 2, MAX_BATCH)

@@ -226,3 +226,18 @@ test('a commit whose ident git cannot split reads as git log shows it (empty fie
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('every field of log-walked commits equals git log (fields sent with the batch)', async () => {
+  const want = lines(git(small, 'log', '-n', '300', '--format=%H|%an|%ae|%at|%cn|%ce|%ct|%s', 'main'))
+  const row = (c) => [c.oid, c.author.name, c.author.email, c.author.seconds, c.committer.name, c.committer.email, c.committer.seconds, c.summary].join('|')
+  const fresh = Repository.openSync(small)
+  const got = []
+  for await (const c of fresh.log({ from: 'main', limit: 300 })) got.push(c)
+  assert.deepEqual(got.map(row), want)
+  // The same values as the commits' own (native) fields, offsets and dates included.
+  const other = Repository.openSync(small)
+  for (const c of got.slice(0, 50)) {
+    const d = other.getCommitSync(c.oid)
+    assert.deepEqual([c.author, c.committer, c.summary, c.oid], [d.author, d.committer, d.summary, d.oid])
+  }
+})

@@ -136,13 +136,92 @@ impl Index {
         }
     }
 
-    /// All offsets, sorted (used to find where each entry ends).
+    /// All offsets, sorted (used to find where each entry ends). git's reverse
+    /// index (`pack-*.rev`, written by default since git 2.41) lists the
+    /// positions in pack order, which spares sorting every offset when a pack
+    /// is first read (a 400,000-object pack: ~15 ms). A `.rev` that is not
+    /// exactly right (size, header, checksum, a position out of range, offsets
+    /// not increasing) is ignored and the offsets are sorted instead.
     pub fn sorted_offsets(&self) -> Result<Vec<u64>> {
+        if let Some(v) = self.offsets_from_rev()? {
+            return Ok(v);
+        }
         let mut v = Vec::with_capacity(self.count as usize);
         for i in 0..self.count {
             v.push(self.offset_at(i)?);
         }
         v.sort_unstable();
         Ok(v)
+    }
+
+    /// The offsets in pack order from the `.rev` beside the index, if it is valid.
+    fn offsets_from_rev(&self) -> Result<Option<Vec<u64>>> {
+        let n = self.count as usize;
+        let Ok(f) = std::fs::File::open(self.path.with_extension("rev")) else { return Ok(None) };
+        // SAFETY: read-only mapping; git writes a new .rev with a new pack, never in place.
+        let Ok(map) = (unsafe { Mmap::map(&f) }) else { return Ok(None) };
+        // "RIDX", version 1, hash id 1 (SHA-1), n positions, pack and .rev checksums.
+        let b = &map[..];
+        if b.len() != 12 + n * 4 + 40 || &b[..4] != b"RIDX" || be32(b, 4) != 1 || be32(b, 8) != 1 {
+            return Ok(None);
+        }
+        if &b[12 + n * 4..12 + n * 4 + 20] != self.pack_checksum() {
+            return Ok(None);
+        }
+        let mut v = Vec::with_capacity(n);
+        for k in 0..n {
+            let i = be32(b, 12 + k * 4);
+            if i >= self.count {
+                return Ok(None);
+            }
+            let off = self.offset_at(i)?;
+            if v.last().is_some_and(|&prev| prev >= off) {
+                return Ok(None);
+            }
+            v.push(off);
+        }
+        Ok(Some(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testutil::{git_ok, TempDir};
+
+    #[test]
+    fn rev_file_gives_the_sorted_offsets_and_a_bad_one_is_ignored() {
+        let t = TempDir::new("ridx");
+        let dir = t.0.to_str().expect("utf-8 path");
+        git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
+        for i in 0..30 {
+            std::fs::write(t.0.join(format!("f{i}")), format!("{i}\n").repeat(i + 1)).expect("write");
+            git_ok(&t.0, &["add", "."]);
+            git_ok(&t.0, &["commit", "-q", "-m", &format!("c{i}")]);
+        }
+        git_ok(&t.0, &["-c", "pack.writeReverseIndex=true", "repack", "-adq"]);
+        let pack_dir = t.0.join(".git/objects/pack");
+        let idx = std::fs::read_dir(&pack_dir).expect("pack dir").flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "idx")).expect("an idx");
+        let rev = idx.with_extension("rev");
+        assert!(rev.exists(), "git wrote a .rev in {dir}");
+        let index = Index::open(&idx).expect("open");
+        let from_rev = index.offsets_from_rev().expect("reads").expect("valid .rev is used");
+        let mut sorted: Vec<u64> = (0..index.count).map(|i| index.offset_at(i).expect("offset")).collect();
+        sorted.sort_unstable();
+        assert_eq!(from_rev, sorted);
+        // Two positions swapped: offsets no longer increase, so the .rev is ignored.
+        let mut bytes = std::fs::read(&rev).expect("read .rev");
+        let (a, b) = (12, 16);
+        for k in 0..4 {
+            bytes.swap(a + k, b + k);
+        }
+        std::fs::set_permissions(&rev, std::fs::Permissions::from(std::os::unix::fs::PermissionsExt::from_mode(0o644))).expect("chmod");
+        std::fs::write(&rev, &bytes).expect("write .rev");
+        assert_eq!(index.offsets_from_rev().expect("reads"), None);
+        assert_eq!(index.sorted_offsets().expect("sorted"), sorted);
+        // Truncated: ignored too.
+        std::fs::write(&rev, &bytes[..bytes.len() - 1]).expect("write .rev");
+        assert_eq!(index.offsets_from_rev().expect("reads"), None);
+        assert_eq!(index.sorted_offsets().expect("sorted"), sorted);
     }
 }

@@ -313,6 +313,9 @@ fn recursive_option(env: sys::napi_env, o: sys::napi_value) -> Result<bool> {
 /// by NUL (which no tree entry name holds), 40 hex per entry, modes.
 struct Files {
     paths: Vec<u8>,
+    /// Entry names, NUL-joined like `paths` (JS splits both natively).
+    names: Vec<u8>,
+    /// Object ids, 40 hex each, NUL-joined.
     oids: String,
     modes: Vec<u32>,
     ascii: bool,
@@ -329,12 +332,15 @@ fn push_hex(out: &mut String, id: &ObjectId) {
 fn list_files(repo: &repo::Repository, rev: &str, prefix: Option<&str>, recursive: bool) -> CoreResult<Files> {
     let id = repo.rev_parse(rev)?;
     let listing = treeops::list_files(&repo.odb, id, prefix, recursive)?;
-    let mut f = Files { paths: Vec::new(), oids: String::with_capacity(listing.len() * 40), modes: Vec::with_capacity(listing.len()), ascii: true };
+    let mut f = Files { paths: Vec::new(), names: Vec::new(), oids: String::with_capacity(listing.len() * 41), modes: Vec::with_capacity(listing.len()), ascii: true };
     for (i, e) in listing.iter().enumerate() {
         if i > 0 {
             f.paths.push(0);
+            f.names.push(0);
+            f.oids.push('\0');
         }
         f.paths.extend_from_slice(e.path);
+        f.names.extend_from_slice(e.name);
         push_hex(&mut f.oids, &e.oid);
         f.modes.push(e.mode);
     }
@@ -343,9 +349,12 @@ fn list_files(repo: &repo::Repository, rev: &str, prefix: Option<&str>, recursiv
 }
 
 fn files_to_js(env: sys::napi_env, f: &Files) -> sys::napi_value {
-    let paths = if f.ascii { util::latin1(env, &f.paths) } else { util::string(env, &String::from_utf8_lossy(&f.paths)) };
+    let text = |b: &[u8]| if f.ascii { util::latin1(env, b) } else { util::string(env, &String::from_utf8_lossy(b)) };
     let modes: Vec<u8> = f.modes.iter().flat_map(|m| m.to_le_bytes()).collect();
-    util::array(env, &[paths, util::latin1(env, f.oids.as_bytes()), util::uint8_array(env, &modes), util::number(env, f.modes.len() as f64)])
+    util::array(
+        env,
+        &[text(&f.paths), util::latin1(env, f.oids.as_bytes()), util::uint8_array(env, &modes), util::number(env, f.modes.len() as f64), text(&f.names)],
+    )
 }
 
 fn diff(repo: &repo::Repository, a: Option<&str>, b: &str, recursive: bool) -> CoreResult<Vec<treeops::Change>> {

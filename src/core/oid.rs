@@ -48,11 +48,16 @@ impl ObjectId {
     /// The 40-character lowercase hex form.
     pub fn to_hex(&self) -> String {
         let mut s = String::with_capacity(40);
-        for b in self.0 {
-            s.push(HEX[(b >> 4) as usize] as char);
-            s.push(HEX[(b & 15) as usize] as char);
-        }
+        self.push_hex(&mut s);
         s
+    }
+
+    /// Append the hex form to `out`.
+    pub fn push_hex(&self, out: &mut String) {
+        for b in self.0 {
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
     }
 
     /// Write the hex form into `out`.

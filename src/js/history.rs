@@ -201,8 +201,8 @@ impl LogWalk {
 
 /// `string | string[] | undefined` of an options object.
 fn strings(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> Result<Option<Vec<String>>> {
-    let v = get(env, obj, key);
-    match type_of(env, v) {
+    let v = util::get(env, obj, key);
+    match util::type_of(env, v) {
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
         sys::ValueType::napi_string => {
             // SAFETY: v is a live string of this env.
@@ -213,20 +213,6 @@ fn strings(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> Resul
     }
 }
 
-fn get(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> sys::napi_value {
-    let mut v = std::ptr::null_mut();
-    // SAFETY: obj is a live object of this env; key is NUL-terminated.
-    unsafe { sys::napi_get_named_property(env, obj, key.as_ptr().cast(), &mut v) };
-    v
-}
-
-fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
-    let mut t = sys::ValueType::napi_undefined;
-    // SAFETY: v is a live value of this env (or null, which napi reports as an error and leaves t).
-    unsafe { sys::napi_typeof(env, v, &mut t) };
-    t
-}
-
 fn invalid(env: sys::napi_env, message: String) -> napi::Error {
     error::throw(env, &CoreError::InvalidRevision { spec: String::new(), reason: message })
 }
@@ -234,7 +220,7 @@ fn invalid(env: sys::napi_env, message: String) -> napi::Error {
 fn log_spec(env: sys::napi_env, options: Option<JsRaw>) -> Result<LogSpec> {
     let mut spec = LogSpec { from: vec!["HEAD".into()], ..LogSpec::default() };
     let Some(JsRaw(o)) = options else { return Ok(spec) };
-    if type_of(env, o) != sys::ValueType::napi_object {
+    if util::type_of(env, o) != sys::ValueType::napi_object {
         return Ok(spec);
     }
     if let Some(f) = strings(env, o, "from\0")? {
@@ -242,13 +228,13 @@ fn log_spec(env: sys::napi_env, options: Option<JsRaw>) -> Result<LogSpec> {
     }
     spec.hide = strings(env, o, "hide\0")?.unwrap_or_default();
     spec.paths = strings(env, o, "paths\0")?.unwrap_or_default();
-    let fp = get(env, o, "firstParent\0");
-    if type_of(env, fp) == sys::ValueType::napi_boolean {
+    let fp = util::get(env, o, "firstParent\0");
+    if util::type_of(env, fp) == sys::ValueType::napi_boolean {
         // SAFETY: fp is a live boolean of this env.
         spec.first_parent = unsafe { bool::from_napi_value(env, fp)? };
     }
-    let limit = get(env, o, "limit\0");
-    if type_of(env, limit) == sys::ValueType::napi_number {
+    let limit = util::get(env, o, "limit\0");
+    if util::type_of(env, limit) == sys::ValueType::napi_number {
         // SAFETY: limit is a live number of this env.
         let n = unsafe { f64::from_napi_value(env, limit)? };
         if !(n >= 0.0) || n.fract() != 0.0 {
@@ -256,8 +242,8 @@ fn log_spec(env: sys::napi_env, options: Option<JsRaw>) -> Result<LogSpec> {
         }
         spec.limit = Some(n as usize);
     }
-    let order = get(env, o, "order\0");
-    if type_of(env, order) == sys::ValueType::napi_string {
+    let order = util::get(env, o, "order\0");
+    if util::type_of(env, order) == sys::ValueType::napi_string {
         // SAFETY: order is a live string of this env.
         let s = unsafe { String::from_napi_value(env, order)? };
         spec.order = match s.as_str() {
@@ -291,18 +277,18 @@ fn path_object(repo: &repo::Repository, rev: &str, path: &str) -> CoreResult<(Ob
 /// `listFiles` options: `prefix` (none by default) and `recursive` (true by default).
 fn list_options(env: sys::napi_env, options: &Option<JsRaw>) -> Result<(Option<String>, bool)> {
     let Some(JsRaw(o)) = options else { return Ok((None, true)) };
-    if type_of(env, *o) != sys::ValueType::napi_object {
+    if util::type_of(env, *o) != sys::ValueType::napi_object {
         return Ok((None, true));
     }
-    let p = get(env, *o, "prefix\0");
+    let p = util::get(env, *o, "prefix\0");
     // SAFETY: p is a live value of this env, checked to be a string.
-    let prefix = if type_of(env, p) == sys::ValueType::napi_string { Some(unsafe { String::from_napi_value(env, p)? }) } else { None };
+    let prefix = if util::type_of(env, p) == sys::ValueType::napi_string { Some(unsafe { String::from_napi_value(env, p)? }) } else { None };
     Ok((prefix, recursive_option(env, *o)?))
 }
 
 fn recursive_option(env: sys::napi_env, o: sys::napi_value) -> Result<bool> {
-    let r = get(env, o, "recursive\0");
-    if type_of(env, r) == sys::ValueType::napi_boolean {
+    let r = util::get(env, o, "recursive\0");
+    if util::type_of(env, r) == sys::ValueType::napi_boolean {
         // SAFETY: r is a live boolean of this env.
         return unsafe { bool::from_napi_value(env, r) };
     }
@@ -321,13 +307,6 @@ struct Files {
     ascii: bool,
 }
 
-fn push_hex(out: &mut String, id: &ObjectId) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in id.0 {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-}
 
 fn list_files(repo: &repo::Repository, rev: &str, prefix: Option<&str>, recursive: bool) -> CoreResult<Files> {
     let id = repo.rev_parse(rev)?;
@@ -341,7 +320,7 @@ fn list_files(repo: &repo::Repository, rev: &str, prefix: Option<&str>, recursiv
         }
         f.paths.extend_from_slice(e.path);
         f.names.extend_from_slice(e.name);
-        push_hex(&mut f.oids, &e.oid);
+        e.oid.push_hex(&mut f.oids);
         f.modes.push(e.mode);
     }
     f.ascii = f.paths.is_ascii();
@@ -395,42 +374,6 @@ fn opt_oid(env: sys::napi_env, v: &Option<ObjectId>) -> sys::napi_value {
     }
 }
 
-impl Repository {
-    /// Run `f` on the pool and settle a promise with `to_js` of its result.
-    fn job<T: Send + 'static>(
-        &self,
-        env: sys::napi_env,
-        f: impl FnOnce(&repo::Repository) -> CoreResult<T> + Send + 'static,
-        to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value + 'static,
-    ) -> JsRaw {
-        let (d, p) = util::promise(env);
-        let shared = self.state.shared.clone();
-        let d = SendPtr(d);
-        self.state.spawn_job(
-            env,
-            move || error::guard(|| {
-                shared.check_open()?;
-                f(&shared.repo)
-            }),
-            move |_, env, r| {
-                let d = d;
-                util::settle(env, d.0, r.map(|v| to_js(env, &v)).map_err(|e| error::make(env, &e)));
-            },
-        );
-        JsRaw(p)
-    }
-
-    fn now<T>(&self, env: sys::napi_env, f: impl FnOnce(&repo::Repository) -> CoreResult<T>, to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value) -> Result<JsRaw> {
-        let shared = &self.state.shared;
-        let v = error::guard(|| {
-            shared.check_open()?;
-            f(&shared.repo)
-        })
-        .map_err(|e| error::throw(env, &e))?;
-        Ok(JsRaw(to_js(env, &v)))
-    }
-}
-
 #[napi]
 impl Repository {
     /// Internal: a history walk for `log()` / `logSync()` (see index.js).
@@ -443,13 +386,13 @@ impl Repository {
     /// The best common ancestor of two commits, as `git merge-base a b` prints, or null.
     #[napi(ts_return_type = "Promise<string | null>")]
     pub fn merge_base(&self, env: Env, a: String, b: String) -> JsRaw {
-        self.job(env.raw(), move |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
+        self.state.run_promise(env.raw(), move |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
     }
 
     /// `mergeBase`, synchronously.
     #[napi(ts_return_type = "string | null")]
     pub fn merge_base_sync(&self, env: Env, a: String, b: String) -> Result<JsRaw> {
-        self.now(env.raw(), |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
+        self.state.run_sync(env.raw(), |r| r.merge_base(&commit_of(r, &a)?, &commit_of(r, &b)?), opt_oid)
     }
 
     /// The blob or tree at `path` in `rev` (as `git show rev:path`); `ERR_PATH_NOT_FOUND` when absent.
@@ -493,14 +436,14 @@ impl Repository {
     #[napi(js_name = "__listFiles", skip_typescript)]
     pub fn list_files_raw(&self, env: Env, rev: String, options: Option<JsRaw>) -> Result<JsRaw> {
         let (prefix, recursive) = list_options(env.raw(), &options)?;
-        Ok(self.job(env.raw(), move |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js))
+        Ok(self.state.run_promise(env.raw(), move |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js))
     }
 
     /// Internal: `listFilesSync` in the compact form.
     #[napi(js_name = "__listFilesSync", skip_typescript)]
     pub fn list_files_raw_sync(&self, env: Env, rev: String, options: Option<JsRaw>) -> Result<JsRaw> {
         let (prefix, recursive) = list_options(env.raw(), &options)?;
-        self.now(env.raw(), |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js)
+        self.state.run_sync(env.raw(), |r| list_files(r, &rev, prefix.as_deref(), recursive), files_to_js)
     }
 
     /// What changed from tree `a` (null: the empty tree) to tree `b`, as `git
@@ -509,19 +452,19 @@ impl Repository {
     #[napi(ts_args_type = "a: string | null, b: string, options?: { recursive?: boolean }", ts_return_type = "Promise<TreeChange[]>")]
     pub fn diff_trees(&self, env: Env, a: Option<String>, b: String, options: Option<JsRaw>) -> Result<JsRaw> {
         let recursive = match &options {
-            Some(JsRaw(o)) if type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
+            Some(JsRaw(o)) if util::type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
             _ => true,
         };
-        Ok(self.job(env.raw(), move |r| diff(r, a.as_deref(), &b, recursive), changes_to_js))
+        Ok(self.state.run_promise(env.raw(), move |r| diff(r, a.as_deref(), &b, recursive), changes_to_js))
     }
 
     /// `diffTrees`, synchronously.
     #[napi(ts_args_type = "a: string | null, b: string, options?: { recursive?: boolean }", ts_return_type = "TreeChange[]")]
     pub fn diff_trees_sync(&self, env: Env, a: Option<String>, b: String, options: Option<JsRaw>) -> Result<JsRaw> {
         let recursive = match &options {
-            Some(JsRaw(o)) if type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
+            Some(JsRaw(o)) if util::type_of(env.raw(), *o) == sys::ValueType::napi_object => recursive_option(env.raw(), *o)?,
             _ => true,
         };
-        self.now(env.raw(), |r| diff(r, a.as_deref(), &b, recursive), changes_to_js)
+        self.state.run_sync(env.raw(), |r| diff(r, a.as_deref(), &b, recursive), changes_to_js)
     }
 }

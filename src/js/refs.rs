@@ -15,7 +15,7 @@ use crate::core::oid::ObjectId;
 use crate::core::refs::transaction::{Change, Edit, Expect};
 use crate::core::refs::{name, Prepared, Ref, TxContext};
 use crate::js::error;
-use crate::js::repository::RepoState;
+use crate::js::repository::{RepoState, SendPtr};
 use crate::js::util::{self, JsRaw};
 
 /// Property names and common values, made once per call: building 100,000 refs
@@ -141,28 +141,13 @@ pub struct RefDatabase {
 }
 
 impl RefDatabase {
-    /// Run `f` on the pool and settle a promise with `to_js` of its result.
     fn promise<T: Send + 'static>(
         &self,
         env: sys::napi_env,
         f: impl FnOnce(&crate::core::repo::Repository) -> std::result::Result<T, CoreError> + Send + 'static,
         to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value + 'static,
     ) -> JsRaw {
-        let (d, p) = util::promise(env);
-        let shared = self.state.shared.clone();
-        let d = DeferredPtr(d);
-        self.state.spawn_job(
-            env,
-            move || error::guard(|| {
-                shared.check_open()?;
-                f(&shared.repo)
-            }),
-            move |_, env, r| {
-                let d = d;
-                util::settle(env, d.0, r.map(|v| to_js(env, &v)).map_err(|e| error::make(env, &e)));
-            },
-        );
-        JsRaw(p)
+        self.state.run_promise(env, f, to_js)
     }
 
     fn sync<T>(
@@ -171,19 +156,9 @@ impl RefDatabase {
         f: impl FnOnce(&crate::core::repo::Repository) -> std::result::Result<T, CoreError>,
         to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value,
     ) -> Result<JsRaw> {
-        let shared = &self.state.shared;
-        let v = error::guard(|| {
-            shared.check_open()?;
-            f(&shared.repo)
-        })
-        .map_err(|e| error::throw(env, &e))?;
-        Ok(JsRaw(to_js(env, &v)))
+        self.state.run_sync(env, f, to_js)
     }
 }
-
-struct DeferredPtr(sys::napi_deferred);
-// SAFETY: the deferred is only settled back on the JS thread, in the completion.
-unsafe impl Send for DeferredPtr {}
 
 #[napi]
 impl RefDatabase {
@@ -284,13 +259,6 @@ fn storage_code(st: crate::core::refs::Storage) -> u8 {
     }
 }
 
-fn push_hex(out: &mut String, id: &ObjectId) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in id.0 {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-}
 
 impl Listing {
     fn encode(refs: Vec<Ref>) -> Listing {
@@ -310,11 +278,11 @@ impl Listing {
                 Ref::Direct { oid, peeled, storage, .. } => {
                     let mut m = storage_code(storage);
                     if let Some(id) = oid {
-                        push_hex(&mut l.oids, &id);
+                        id.push_hex(&mut l.oids);
                         m |= META_OID;
                     }
                     if let Some(id) = peeled {
-                        push_hex(&mut l.peeled, &id);
+                        id.push_hex(&mut l.peeled);
                         m |= META_PEELED;
                     }
                     l.meta.push(m);
@@ -629,7 +597,7 @@ impl RefTransaction {
         let e = env.raw();
         let edits = self.take_for_prepare().map_err(|err| error::throw(e, &err))?;
         let (d, p) = util::promise(e);
-        let d = DeferredPtr(d);
+        let d = SendPtr(d);
         let shared = self.state.shared.clone();
         let inner = self.inner.clone();
         self.state.spawn_job(

@@ -287,6 +287,48 @@ impl RepoState {
         p
     }
 
+    /// Run `f` against the repository on the pool (`ERR_CLOSED` once closed,
+    /// panics caught) and settle a promise with `to_js` of its result: the one
+    /// runner behind every Promise method that returns a plain value.
+    pub fn run_promise<T: Send + 'static>(
+        self: &Rc<Self>,
+        env: sys::napi_env,
+        f: impl FnOnce(&repo::Repository) -> std::result::Result<T, CoreError> + Send + 'static,
+        to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value + 'static,
+    ) -> JsRaw {
+        let (d, p) = util::promise(env);
+        let shared = self.shared.clone();
+        let d = SendPtr(d);
+        self.spawn_job(
+            env,
+            move || error::guard(|| {
+                shared.check_open()?;
+                f(&shared.repo)
+            }),
+            move |_, env, r| {
+                let d = d;
+                util::settle(env, d.0, r.map(|v| to_js(env, &v)).map_err(|e| error::make(env, &e)));
+            },
+        );
+        JsRaw(p)
+    }
+
+    /// The Sync form of [`RepoState::run_promise`]: run `f` now, throw its error.
+    pub fn run_sync<T>(
+        &self,
+        env: sys::napi_env,
+        f: impl FnOnce(&repo::Repository) -> std::result::Result<T, CoreError>,
+        to_js: impl FnOnce(sys::napi_env, &T) -> sys::napi_value,
+    ) -> napi::Result<JsRaw> {
+        let shared = &self.shared;
+        let v = error::guard(|| {
+            shared.check_open()?;
+            f(&shared.repo)
+        })
+        .map_err(|e| error::throw(env, &e))?;
+        Ok(JsRaw(to_js(env, &v)))
+    }
+
     /// Run `work` on the pool and hand its result to `then` on the main thread.
     pub fn spawn_job<T: Send + 'static>(
         self: &Rc<Self>,

@@ -142,3 +142,25 @@ pub fn uint8_array(env: sys::napi_env, data: &[u8]) -> sys::napi_value {
     }
     v
 }
+
+/// Property `key` (NUL-terminated) of `obj`; undefined when absent.
+pub fn get(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> sys::napi_value {
+    debug_assert!(key.ends_with('\0'));
+    let mut v = ptr::null_mut();
+    // SAFETY: obj is a live value of this env; key is NUL-terminated.
+    unsafe { sys::napi_get_named_property(env, obj, key.as_ptr().cast(), &mut v) };
+    v
+}
+
+/// The JS type of `v`.
+pub fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: v is a live value of this env.
+    unsafe { sys::napi_typeof(env, v, &mut t) };
+    t
+}
+
+/// True for `undefined` and `null`.
+pub fn absent(env: sys::napi_env, v: sys::napi_value) -> bool {
+    matches!(type_of(env, v), sys::ValueType::napi_undefined | sys::ValueType::napi_null)
+}

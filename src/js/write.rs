@@ -13,33 +13,14 @@ use crate::core::refs::transaction::{Change, Edit, Expect};
 use crate::core::refs::TxContext;
 use crate::core::repo;
 use crate::js::error;
-use crate::js::repository::{open_options, open_with, RepoState, Repository, SendPtr};
+use crate::js::repository::{open_options, open_with, RepoState, Repository};
 use crate::js::util::{self, JsRaw};
 
 type CoreResult<T> = std::result::Result<T, CoreError>;
 
-/// Read property `key` of `obj` (undefined when absent).
-fn get(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> sys::napi_value {
-    let mut v = std::ptr::null_mut();
-    // SAFETY: obj is a live value of this env; key is NUL-terminated.
-    unsafe { sys::napi_get_named_property(env, obj, key.as_ptr().cast(), &mut v) };
-    v
-}
-
-fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
-    let mut t = sys::ValueType::napi_undefined;
-    // SAFETY: v is a live value of this env.
-    unsafe { sys::napi_typeof(env, v, &mut t) };
-    t
-}
-
-fn absent(env: sys::napi_env, v: sys::napi_value) -> bool {
-    matches!(type_of(env, v), sys::ValueType::napi_undefined | sys::ValueType::napi_null)
-}
-
 fn string_prop(env: sys::napi_env, obj: sys::napi_value, key: &'static str, what: &str) -> Result<String> {
-    let v = get(env, obj, key);
-    if type_of(env, v) != sys::ValueType::napi_string {
+    let v = util::get(env, obj, key);
+    if util::type_of(env, v) != sys::ValueType::napi_string {
         return Err(throw_type(env, format!("{what}.{} must be a string", key.trim_end_matches('\0'))));
     }
     // SAFETY: v is a live string of this env.
@@ -47,8 +28,8 @@ fn string_prop(env: sys::napi_env, obj: sys::napi_value, key: &'static str, what
 }
 
 fn number_prop(env: sys::napi_env, obj: sys::napi_value, key: &'static str) -> Result<Option<f64>> {
-    let v = get(env, obj, key);
-    match type_of(env, v) {
+    let v = util::get(env, obj, key);
+    match util::type_of(env, v) {
         sys::ValueType::napi_undefined | sys::ValueType::napi_null => Ok(None),
         // SAFETY: v is a live number of this env.
         sys::ValueType::napi_number => Ok(Some(unsafe { f64::from_napi_value(env, v)? })),
@@ -70,7 +51,7 @@ fn throw_type(env: sys::napi_env, message: String) -> napi::Error {
 
 /// A `SignatureInput`: `{ name, email, seconds?, offset? }`, defaulting to now in the local zone.
 fn signature(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<Signature> {
-    if type_of(env, v) != sys::ValueType::napi_object {
+    if util::type_of(env, v) != sys::ValueType::napi_object {
         return Err(throw_type(env, format!("{what} must be an object {{ name, email, seconds?, offset? }}")));
     }
     let name = string_prop(env, v, "name\0", what)?;
@@ -91,7 +72,7 @@ fn signature(env: sys::napi_env, v: sys::napi_value, what: &str) -> Result<Signa
 
 /// `data` of writeBlob: a Buffer (or any Uint8Array) or a string (UTF-8); else a TypeError.
 fn bytes(env: sys::napi_env, v: &JsRaw) -> Result<Vec<u8>> {
-    if type_of(env, v.0) == sys::ValueType::napi_string {
+    if util::type_of(env, v.0) == sys::ValueType::napi_string {
         // SAFETY: v is a live string of this env.
         return Ok(unsafe { String::from_napi_value(env, v.0)? }.into_bytes());
     }
@@ -144,13 +125,13 @@ fn tree_input(env: sys::napi_env, entries: JsRaw) -> Result<TreeInput> {
         let mut e = std::ptr::null_mut();
         // SAFETY: i is within the array's length.
         unsafe { sys::napi_get_element(env, entries.0, i, &mut e) };
-        if type_of(env, e) != sys::ValueType::napi_object {
+        if util::type_of(env, e) != sys::ValueType::napi_object {
             return Err(throw_type(env, format!("writeTree: entry {i} must be an object {{ name, mode, oid }}")));
         }
         let name = string_prop(env, e, "name\0", "entry")?;
         let oid = string_prop(env, e, "oid\0", "entry")?;
-        let m = get(env, e, "mode\0");
-        let mode = match type_of(env, m) {
+        let m = util::get(env, e, "mode\0");
+        let mode = match util::type_of(env, m) {
             sys::ValueType::napi_number => {
                 // SAFETY: m is a live number of this env.
                 let f = unsafe { f64::from_napi_value(env, m)? };
@@ -190,23 +171,23 @@ struct CommitInput {
 
 fn commit_input(env: sys::napi_env, c: JsRaw) -> Result<CommitInput> {
     let c = c.0;
-    if type_of(env, c) != sys::ValueType::napi_object {
+    if util::type_of(env, c) != sys::ValueType::napi_object {
         return Err(throw_type(env, "writeCommit(c): c must be { tree, parents, author, committer?, message, updateRef? }".into()));
     }
     let tree = string_prop(env, c, "tree\0", "commit")?;
-    let p = get(env, c, "parents\0");
-    let parents = if absent(env, p) {
+    let p = util::get(env, c, "parents\0");
+    let parents = if util::absent(env, p) {
         Vec::new()
     } else {
         // SAFETY: p is a live value of this env; napi-rs checks it is an array of strings.
         unsafe { Vec::<String>::from_napi_value(env, p) }.map_err(|_| throw_type(env, "commit.parents must be an array of strings".into()))?
     };
-    let author = signature(env, get(env, c, "author\0"), "commit.author")?;
-    let cv = get(env, c, "committer\0");
-    let committer = if absent(env, cv) { author.clone() } else { signature(env, cv, "commit.committer")? };
+    let author = signature(env, util::get(env, c, "author\0"), "commit.author")?;
+    let cv = util::get(env, c, "committer\0");
+    let committer = if util::absent(env, cv) { author.clone() } else { signature(env, cv, "commit.committer")? };
     let message = string_prop(env, c, "message\0", "commit")?;
-    let u = get(env, c, "updateRef\0");
-    let update_ref = if absent(env, u) { None } else { Some(string_prop(env, c, "updateRef\0", "commit")?) };
+    let u = util::get(env, c, "updateRef\0");
+    let update_ref = if util::absent(env, u) { None } else { Some(string_prop(env, c, "updateRef\0", "commit")?) };
     Ok(CommitInput { tree, parents, author, committer, message, update_ref })
 }
 
@@ -266,13 +247,13 @@ struct TagInput {
 
 fn tag_input(env: sys::napi_env, t: JsRaw) -> Result<TagInput> {
     let t = t.0;
-    if type_of(env, t) != sys::ValueType::napi_object {
+    if util::type_of(env, t) != sys::ValueType::napi_object {
         return Err(throw_type(env, "writeTag(t): t must be { target, name, tagger, message }".into()));
     }
     Ok(TagInput {
         target: string_prop(env, t, "target\0", "tag")?,
         name: string_prop(env, t, "name\0", "tag")?,
-        tagger: signature(env, get(env, t, "tagger\0"), "tag.tagger")?,
+        tagger: signature(env, util::get(env, t, "tagger\0"), "tag.tagger")?,
         message: string_prop(env, t, "message\0", "tag")?,
     })
 }
@@ -288,21 +269,7 @@ fn oid_string(env: sys::napi_env, id: &ObjectId) -> sys::napi_value {
 
 impl Repository {
     fn write_job<T: Send + 'static>(&self, env: sys::napi_env, input: T, f: fn(&repo::Repository, &T) -> CoreResult<ObjectId>) -> JsRaw {
-        let (d, p) = util::promise(env);
-        let shared = self.state.shared.clone();
-        let d = SendPtr(d);
-        self.state.spawn_job(
-            env,
-            move || error::guard(|| {
-                shared.check_open()?;
-                f(&shared.repo, &input)
-            }),
-            move |_, env, r| {
-                let d = d;
-                util::settle(env, d.0, r.map(|id| oid_string(env, &id)).map_err(|e| error::make(env, &e)));
-            },
-        );
-        JsRaw(p)
+        self.state.run_promise(env, move |r| f(r, &input), oid_string)
     }
 
     fn write_now<T>(&self, env: sys::napi_env, input: T, f: fn(&repo::Repository, &T) -> CoreResult<ObjectId>) -> Result<String> {
@@ -322,14 +289,14 @@ fn blob(r: &repo::Repository, data: &Vec<u8>) -> CoreResult<ObjectId> {
 
 fn init_options(env: sys::napi_env, options: &Option<JsRaw>) -> Result<(bool, Option<String>)> {
     let Some(JsRaw(o)) = options else { return Ok((false, None)) };
-    if type_of(env, *o) != sys::ValueType::napi_object {
+    if util::type_of(env, *o) != sys::ValueType::napi_object {
         return Ok((false, None));
     }
-    let b = get(env, *o, "bare\0");
+    let b = util::get(env, *o, "bare\0");
     // SAFETY: b is a live boolean of this env.
-    let bare = if type_of(env, b) == sys::ValueType::napi_boolean { unsafe { bool::from_napi_value(env, b)? } } else { false };
-    let ib = get(env, *o, "initialBranch\0");
-    let branch = if absent(env, ib) { None } else { Some(string_prop(env, *o, "initialBranch\0", "options")?) };
+    let bare = if util::type_of(env, b) == sys::ValueType::napi_boolean { unsafe { bool::from_napi_value(env, b)? } } else { false };
+    let ib = util::get(env, *o, "initialBranch\0");
+    let branch = if util::absent(env, ib) { None } else { Some(string_prop(env, *o, "initialBranch\0", "options")?) };
     Ok((bare, branch))
 }
 

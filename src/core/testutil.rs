@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Run `git args` in `dir` with `input` on stdin; returns its output whatever the exit status.
+/// The input is written from another thread, so a large input and a large
+/// output cannot block each other on full pipes.
 pub fn git_output(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Output {
     let mut child = command("git", dir)
         .args(args)
@@ -15,11 +17,13 @@ pub fn git_output(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("git runs");
-    if let Some(i) = input {
-        child.stdin.take().expect("stdin was piped").write_all(i).expect("write to git");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("git finishes")
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    let input = input.map(<[u8]>::to_vec).unwrap_or_default();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("git finishes");
+    // A git that exits without reading all of its input is reported by its status, not here.
+    let _ = writer.join().expect("writer thread");
+    out
 }
 
 /// Run git and require success; returns stdout.

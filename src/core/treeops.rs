@@ -714,26 +714,6 @@ mod tests {
         oid(&git_ok(dir, &["rev-parse", "--verify", spec]))
     }
 
-    /// Run git with `input` written from another thread, so that a large input
-    /// and a large output cannot block each other on full pipes.
-    fn git_piped(dir: &Path, args: &[&str], input: Vec<u8>) -> Vec<u8> {
-        use std::io::Write;
-        use std::process::Stdio;
-        let mut child = command("git", dir)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("git runs");
-        let mut stdin = child.stdin.take().expect("stdin was piped");
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().expect("git finishes");
-        writer.join().expect("writer thread").expect("write to git");
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        out.stdout
-    }
-
     /// Split `-z` output into its NUL-terminated records.
     fn records(out: &[u8]) -> Vec<&[u8]> {
         let mut v: Vec<&[u8]> = out.split(|&c| c == 0).collect();
@@ -829,7 +809,7 @@ mod tests {
         if recursive {
             args.push("-r");
         }
-        let out = git_piped(dir, &args, input.into_bytes());
+        let out = git_bytes(dir, &args, Some(input.as_bytes()));
         let mut results: Vec<Vec<Vec<u8>>> = Vec::new();
         let mut pos = 0;
         while pos < out.len() {
@@ -856,7 +836,7 @@ mod tests {
     /// `git cat-file --batch-check` on many `<rev>:<path>` names: the id, or None when missing.
     fn git_resolve_many(dir: &Path, names: &[String]) -> Vec<Option<ObjectId>> {
         let input: String = names.iter().map(|n| format!("{n}\n")).collect();
-        let out = git_piped(dir, &["cat-file", "--batch-check=%(objectname)"], input.into_bytes());
+        let out = git_bytes(dir, &["cat-file", "--batch-check=%(objectname)"], Some(input.as_bytes()));
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), names.len());

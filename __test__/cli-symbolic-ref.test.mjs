@@ -6,10 +6,10 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, cpSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, cpSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { git, gitEnv, root } from './fixtures/repos.mjs'
+import { git, gitEnv, root, reflogFiles } from './fixtures/repos.mjs'
 
 const cli = join(root, 'bin/ferrogit.js')
 const temps = []
@@ -35,18 +35,6 @@ function run(which, cwd, args) {
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() }
 }
 
-/** Every reflog under `<gitDir>/logs`, by path, as raw text. */
-function reflogs(gd) {
-  const dir = join(gd, 'logs')
-  if (!existsSync(dir)) return {}
-  const out = {}
-  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!f.isFile()) continue
-    const p = join(f.parentPath ?? f.path, f.name)
-    out[p.slice(dir.length + 1)] = readFileSync(p, 'utf8')
-  }
-  return out
-}
 
 /** What the commands may change: refs (symbolic ones with their target), HEAD's file, locks. */
 function refState(repo, gd = join(repo, '.git')) {
@@ -159,7 +147,7 @@ test('symbolic-ref -d on a symref loop, a chain too deep and a symref to a garba
 // `<c2> <c1> ... \t` for `symbolic-ref HEAD refs/heads/side`; the library's setSymbolic does the same.
 test('symbolic-ref <name> <ref> and -d <name>: the same reflogs as git', () => {
   const { a, b } = pair()
-  sameSteps(a, b, [...SET, ...DELETE], (repo) => ({ ...refState(repo), logs: reflogs(join(repo, '.git')) }))
+  sameSteps(a, b, [...SET, ...DELETE], (repo) => ({ ...refState(repo), logs: reflogFiles(join(repo, '.git')) }))
 })
 
 test('symbolic-ref in a linked worktree sets and reads its own HEAD', () => {

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync, rmSync, cpSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { git, gitEnv, root } from './fixtures/repos.mjs'
+import { git, gitEnv, root, reflogFiles } from './fixtures/repos.mjs'
 
 const cli = join(root, 'bin/ferrogit.js')
 const temps = []
@@ -47,16 +47,8 @@ function run(which, repo, args, input) {
  * message) to HEAD's reflog, an entry `git reflog` does not show.
  */
 function reflogs(gd) {
-  const dir = join(gd, 'logs')
-  if (!existsSync(dir)) return {}
   const out = {}
-  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!f.isFile()) continue
-    const p = join(f.parentPath ?? f.path, f.name)
-    out[p.slice(dir.length + 1)] = readFileSync(p, 'utf8')
-      .split('\n')
-      .filter((l) => !/^[0-9a-f]{40} 0{40} [^\t]*$/.test(l))
-  }
+  for (const [p, text] of Object.entries(reflogFiles(gd))) out[p] = text.split('\n').filter((l) => !/^[0-9a-f]{40} 0{40} [^\t]*$/.test(l))
   return out
 }
 

@@ -835,8 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.__Source = nativeBinding.__Source
+module.exports.Source = nativeBinding.Source
 module.exports.Blob = nativeBinding.Blob
-module.exports.Commit = nativeBinding.Commit
 module.exports.LogWalk = nativeBinding.LogWalk
 module.exports.RefDatabase = nativeBinding.RefDatabase
 module.exports.RefTransaction = nativeBinding.RefTransaction

@@ -98,20 +98,12 @@ binding.RefDatabase.prototype.watch = function watch(listener, options = {}) {
 
 // --- object fields -------------------------------------------------------------
 
-/** The `Signature` at field `i` (of 4 per signature) of a compact `name\0email\0seconds\0offset` list. */
-function sigAt(parts, i) {
-  const seconds = Number(parts[i + 2])
-  // Frozen: one object serves every read of the field.
-  return Object.freeze({ name: parts[i], email: parts[i + 1], seconds, offset: Number(parts[i + 3]), date: new Date(seconds * 1000) })
-}
-
 /**
  * Objects never change, so a field is computed once per instance: the first read
  * stores it as an own (non-enumerable) property that later reads find directly.
  */
-function memoize(proto, name, compute) {
-  const native = Object.getOwnPropertyDescriptor(proto, name)?.get
-  const get = compute ?? native
+function memoize(proto, name) {
+  const get = Object.getOwnPropertyDescriptor(proto, name)?.get
   if (!get) return
   Object.defineProperty(proto, name, {
     configurable: true,
@@ -124,57 +116,162 @@ function memoize(proto, name, compute) {
   })
 }
 
-/**
- * Commits from a `log` batch and where their fields are: the worker sent the
- * batch's oids, signatures and summaries along (see `Batch` in
- * src/js/history.rs), so reading them needs no crossing per commit.
- */
-const BATCH = new WeakMap()
-
-function prefill([commits, oids, people, summaries]) {
-  const b = { oids, peopleRaw: people, people: null, summariesRaw: summaries, summaries: null }
-  for (let i = 0; i < commits.length; i++) BATCH.set(commits[i], [b, i])
-  return commits
-}
-
-/** Both signatures of a commit come in one crossing (or from its batch); each is kept (frozen) for later reads. */
-function people(commit) {
-  let parts
-  let at = 0
-  const e = BATCH.get(commit)
-  if (e && e[0].peopleRaw !== '') {
-    parts = e[0].people ??= e[0].peopleRaw.split('\0')
-    at = e[1] * 8
-  } else {
-    parts = commit.__people().split('\0')
-  }
-  const author = sigAt(parts, at)
-  const committer = sigAt(parts, at + 4)
-  Object.defineProperty(commit, 'author', { value: author, configurable: true, enumerable: false, writable: false })
-  Object.defineProperty(commit, 'committer', { value: committer, configurable: true, enumerable: false, writable: false })
-  return { author, committer }
-}
-Object.defineProperty(binding.Commit.prototype, 'author', { configurable: true, enumerable: false, get() { return people(this).author } })
-Object.defineProperty(binding.Commit.prototype, 'committer', { configurable: true, enumerable: false, get() { return people(this).committer } })
-{
-  const proto = binding.Commit.prototype
-  const nativeOid = Object.getOwnPropertyDescriptor(proto, 'oid').get
-  const nativeSummary = Object.getOwnPropertyDescriptor(proto, 'summary').get
-  memoize(proto, 'oid', function oid() {
-    const e = BATCH.get(this)
-    return e ? e[0].oids.slice(e[1] * 40, e[1] * 40 + 40) : nativeOid.call(this)
-  })
-  memoize(proto, 'summary', function summary() {
-    const e = BATCH.get(this)
-    if (e && e[0].summariesRaw !== '') return (e[0].summaries ??= e[0].summariesRaw.split('\0'))[e[1]]
-    return nativeSummary.call(this)
-  })
-}
-// Arrays (parentIds, entries) are made anew on every read: callers may sort or change them.
-for (const f of ['treeId', 'message', 'encoding', 'gpgSignature']) memoize(binding.Commit.prototype, f)
 for (const f of ['oid']) memoize(binding.Tree.prototype, f)
 for (const f of ['oid', 'size', 'isBinary']) memoize(binding.Blob.prototype, f)
 for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) memoize(binding.Tag.prototype, f)
+
+// --- commits ------------------------------------------------------------------
+
+/**
+ * The commits of one batch as the addon sends them (`CommitBatch` in
+ * src/js/objects.rs): runs of 40-hex oids, tree ids and parent ids; author and
+ * committer as `name, email, seconds, offset` (8 fields per commit) and the
+ * summaries, each joined by NUL (or an array when a field holds a NUL); the
+ * messages as one string; the raw objects as one Buffer; per commit, the
+ * running totals of parents, raw bytes and message UTF-16 units; and the
+ * encodings and gpgsig headers, or null when no commit of the batch has one.
+ * Commits keep their batch and cut their fields from it when first read.
+ */
+class CommitData {
+  constructor([oids, trees, parents, people, summaries, messages, raw, ends, encodings, gpgsigs]) {
+    this.oids = oids
+    this.trees = trees
+    this.parents = parents
+    this.peopleRaw = people
+    this.people = null
+    this.summariesRaw = summaries
+    this.summaries = null
+    this.messages = messages
+    this.raw = raw
+    this.ends = ends
+    this.encodings = encodings
+    this.gpgsigs = gpgsigs
+  }
+}
+
+const split = (v) => (typeof v === 'string' ? v.split('\0') : v)
+
+/** The `Signature` at field `at` of a batch's people (4 fields per signature); frozen, as one object serves every read. */
+function signatureAt(d, at) {
+  const parts = (d.people ??= split(d.peopleRaw))
+  const seconds = Number(parts[at + 2])
+  return Object.freeze({ name: parts[at], email: parts[at + 1], seconds, offset: Number(parts[at + 3]), date: new Date(seconds * 1000) })
+}
+
+const inspect = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * A commit. One instance per oid per repository while it is reachable (the
+ * identity map holds it weakly). Made by the addon in batches (see CommitData);
+ * fields are read-only and computed once.
+ */
+class Commit {
+  #source
+  #d
+  #i
+  #oid
+  #author
+  #committer
+  #summary
+  #message
+  constructor(source, d, i) {
+    this.#source = source
+    this.#d = d
+    this.#i = i
+  }
+  /** Always `'commit'`. */
+  get type() {
+    return 'commit'
+  }
+  /** The commit's id. */
+  get oid() {
+    return (this.#oid ??= this.#d.oids.slice(this.#i * 40, this.#i * 40 + 40))
+  }
+  /** The id of its tree. */
+  get treeId() {
+    return this.#d.trees.slice(this.#i * 40, this.#i * 40 + 40)
+  }
+  /** The ids of its parents, in order (a new array on every read). */
+  get parentIds() {
+    const d = this.#d
+    const i = this.#i
+    const end = d.ends[i * 3]
+    const out = []
+    for (let p = i === 0 ? 0 : d.ends[i * 3 - 3]; p < end; p++) out.push(d.parents.slice(p * 40, p * 40 + 40))
+    return out
+  }
+  /** The author. */
+  get author() {
+    return (this.#author ??= signatureAt(this.#d, this.#i * 8))
+  }
+  /** The committer. */
+  get committer() {
+    return (this.#committer ??= signatureAt(this.#d, this.#i * 8 + 4))
+  }
+  /** The full message, exactly as stored (decoded as UTF-8). */
+  get message() {
+    if (this.#message === undefined) {
+      const d = this.#d
+      const i = this.#i
+      this.#message = d.messages.slice(i === 0 ? 0 : d.ends[i * 3 - 1], d.ends[i * 3 + 2])
+    }
+    return this.#message
+  }
+  /** The first paragraph of the message on one line, as `git log --oneline` shows it. */
+  get summary() {
+    if (this.#summary === undefined) {
+      const d = this.#d
+      this.#summary = (d.summaries ??= split(d.summariesRaw))[this.#i]
+    }
+    return this.#summary
+  }
+  /** The `encoding` header, if any. */
+  get encoding() {
+    return this.#d.encodings?.[this.#i] ?? null
+  }
+  /** The `gpgsig` header (continuation lines joined), if any. */
+  get gpgSignature() {
+    return this.#d.gpgsigs?.[this.#i] ?? null
+  }
+  /** The raw object content, byte for byte (a copy). */
+  raw() {
+    const d = this.#d
+    const i = this.#i
+    return Buffer.from(d.raw.subarray(i === 0 ? 0 : d.ends[i * 3 - 2], d.ends[i * 3 + 1]))
+  }
+  /** Read the commit's tree. */
+  getTree() {
+    return this.#source.read(this.treeId, 'tree')
+  }
+  /** Read the commit's tree, synchronously. */
+  getTreeSync() {
+    return this.#source.readSync(this.treeId, 'tree')
+  }
+  /** Read the parent commits, in order. */
+  getParents() {
+    return this.#source.readMany(this.parentIds, 'commit')
+  }
+  /** Read the parent commits, synchronously. */
+  getParentsSync() {
+    return this.parentIds.map((p) => this.#source.readSync(p, 'commit'))
+  }
+  [inspect](depth, options, inspectFn) {
+    const fields = { oid: this.oid, summary: this.summary }
+    return `Commit ${(inspectFn ?? require('node:util').inspect)(fields, options)}`
+  }
+}
+Object.defineProperty(Commit.prototype, Symbol.toStringTag, { value: 'Commit', configurable: true })
+
+binding.__setCommitMaker(function makeCommits(source, raw, which) {
+  const d = new CommitData(raw)
+  if (which === null) {
+    const n = d.ends.length / 3
+    const out = new Array(n)
+    for (let i = 0; i < n; i++) out[i] = new Commit(source, d, i)
+    return out
+  }
+  return which.map((i) => new Commit(source, d, i))
+})
 
 // --- history ------------------------------------------------------------------
 
@@ -214,7 +311,7 @@ binding.Repository.prototype.log = function log(options = {}) {
   const request = () => {
     const n = size
     size = Math.min(size * 2, MAX_BATCH)
-    pending = walk.next(n).then((raw) => ({ batch: prefill(raw), n }))
+    pending = walk.next(n).then((batch) => ({ batch, n }))
     // A rejection is handled when awaited; don't report it as unhandled meanwhile.
     pending.catch(() => {})
   }
@@ -280,7 +377,7 @@ binding.Repository.prototype.logSync = function* logSync(options = {}) {
   let size = FIRST_BATCH
   for (;;) {
     if (signal?.aborted) throw abortError()
-    const batch = prefill(walk.nextSync(size))
+    const batch = walk.nextSync(size)
     yield* batch
     if (batch.length < size) return
     size = Math.min(size * 2, MAX_BATCH)
@@ -315,5 +412,8 @@ binding.Repository.prototype.listFilesSync = function listFilesSync(rev, options
   return buildEntries(this.__listFilesSync(rev, options))
 }
 
-module.exports = { ...binding, GitError }
+module.exports = { ...binding, Commit, GitError }
 delete module.exports.__setErrorClass
+delete module.exports.__setCommitMaker
+delete module.exports.__Source
+delete module.exports.Source

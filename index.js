@@ -124,38 +124,51 @@ for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) 
 
 /**
  * The commits of one batch as the addon sends them (`CommitBatch` in
- * src/js/objects.rs): runs of 40-hex oids, tree ids and parent ids; author and
- * committer as `name, email, seconds, offset` (8 fields per commit) and the
- * summaries, each joined by NUL (or an array when a field holds a NUL); the
- * messages as one string; the raw objects as one Buffer; per commit, the
- * running totals of parents, raw bytes and message UTF-16 units; and the
- * encodings and gpgsig headers, or null when no commit of the batch has one.
- * Commits keep their batch and cut their fields from it when first read.
+ * src/js/objects.rs): runs of 40-hex oids, tree ids and parent ids; the
+ * messages, the summaries, and the people (author name and email, committer
+ * name and email), each as one string; the raw objects as one Buffer; and 12
+ * numbers per commit: where its parents, raw bytes, message, summary, author
+ * name, author email, committer name and committer email end (each starts
+ * where the one before it ended: the previous commit's for the first four,
+ * the previous field's for the people), then author seconds and offset,
+ * committer seconds and offset. Then the encoding and gpgsig headers, an array
+ * per commit, or null when no commit of the batch has one. Commits keep their
+ * batch and cut their fields from it when first read.
  */
 class CommitData {
-  constructor([oids, trees, parents, people, summaries, messages, raw, ends, encodings, gpgsigs]) {
+  constructor([oids, trees, parents, messages, summaries, people, raw, nums, encodings, gpgsigs]) {
     this.oids = oids
     this.trees = trees
     this.parents = parents
-    this.peopleRaw = people
-    this.people = null
-    this.summariesRaw = summaries
-    this.summaries = null
     this.messages = messages
+    this.summaries = summaries
+    this.people = people
     this.raw = raw
-    this.ends = ends
+    this.nums = nums
     this.encodings = encodings
     this.gpgsigs = gpgsigs
   }
 }
 
-const split = (v) => (typeof v === 'string' ? v.split('\0') : v)
+const NUMS = 12
 
-/** The `Signature` at field `at` of a batch's people (4 fields per signature); frozen, as one object serves every read. */
-function signatureAt(d, at) {
-  const parts = (d.people ??= split(d.peopleRaw))
-  const seconds = Number(parts[at + 2])
-  return Object.freeze({ name: parts[at], email: parts[at + 1], seconds, offset: Number(parts[at + 3]), date: new Date(seconds * 1000) })
+/** Where field `k` (0-3: parents, raw, message, summary) of commit `i` starts. */
+const startOf = (nums, i, k) => (i === 0 ? 0 : nums[(i - 1) * NUMS + k])
+
+/** The author (`who` 0) or committer (1) of commit `i`; frozen, as one object serves every read. */
+function signatureOf(d, i, who) {
+  const nums = d.nums
+  const at = i * NUMS
+  const nameStart = who === 0 ? (i === 0 ? 0 : nums[at - NUMS + 7]) : nums[at + 5]
+  const nameEnd = nums[at + 4 + who * 2]
+  const seconds = nums[at + 8 + who * 2]
+  return Object.freeze({
+    name: d.people.slice(nameStart, nameEnd),
+    email: d.people.slice(nameEnd, nums[at + 5 + who * 2]),
+    seconds,
+    offset: nums[at + 9 + who * 2],
+    date: new Date(seconds * 1000),
+  })
 }
 
 const inspect = Symbol.for('nodejs.util.inspect.custom')
@@ -195,25 +208,24 @@ class Commit {
   get parentIds() {
     const d = this.#d
     const i = this.#i
-    const end = d.ends[i * 3]
+    const end = d.nums[i * NUMS]
     const out = []
-    for (let p = i === 0 ? 0 : d.ends[i * 3 - 3]; p < end; p++) out.push(d.parents.slice(p * 40, p * 40 + 40))
+    for (let p = startOf(d.nums, i, 0); p < end; p++) out.push(d.parents.slice(p * 40, p * 40 + 40))
     return out
   }
   /** The author. */
   get author() {
-    return (this.#author ??= signatureAt(this.#d, this.#i * 8))
+    return (this.#author ??= signatureOf(this.#d, this.#i, 0))
   }
   /** The committer. */
   get committer() {
-    return (this.#committer ??= signatureAt(this.#d, this.#i * 8 + 4))
+    return (this.#committer ??= signatureOf(this.#d, this.#i, 1))
   }
   /** The full message, exactly as stored (decoded as UTF-8). */
   get message() {
     if (this.#message === undefined) {
       const d = this.#d
-      const i = this.#i
-      this.#message = d.messages.slice(i === 0 ? 0 : d.ends[i * 3 - 1], d.ends[i * 3 + 2])
+      this.#message = d.messages.slice(startOf(d.nums, this.#i, 2), d.nums[this.#i * NUMS + 2])
     }
     return this.#message
   }
@@ -221,7 +233,7 @@ class Commit {
   get summary() {
     if (this.#summary === undefined) {
       const d = this.#d
-      this.#summary = (d.summaries ??= split(d.summariesRaw))[this.#i]
+      this.#summary = d.summaries.slice(startOf(d.nums, this.#i, 3), d.nums[this.#i * NUMS + 3])
     }
     return this.#summary
   }
@@ -236,8 +248,7 @@ class Commit {
   /** The raw object content, byte for byte (a copy). */
   raw() {
     const d = this.#d
-    const i = this.#i
-    return Buffer.from(d.raw.subarray(i === 0 ? 0 : d.ends[i * 3 - 2], d.ends[i * 3 + 1]))
+    return Buffer.from(d.raw.subarray(startOf(d.nums, this.#i, 1), d.nums[this.#i * NUMS + 1]))
   }
   /** Read the commit's tree. */
   getTree() {
@@ -265,7 +276,7 @@ Object.defineProperty(Commit.prototype, Symbol.toStringTag, { value: 'Commit', c
 binding.__setCommitMaker(function makeCommits(source, raw, which) {
   const d = new CommitData(raw)
   if (which === null) {
-    const n = d.ends.length / 3
+    const n = d.nums.length / NUMS
     const out = new Array(n)
     for (let i = 0; i < n; i++) out[i] = new Commit(source, d, i)
     return out
@@ -370,17 +381,26 @@ binding.Repository.prototype.log = function log(options = {}) {
   }
 }
 
-/** `log`, synchronously: an iterator pulling batches as it goes. */
+/**
+ * `log`, synchronously: an iterator pulling batches as it goes. While JS works
+ * through one batch a worker reads the next (see `nextSync`); leaving the loop
+ * early stops that.
+ */
 binding.Repository.prototype.logSync = function* logSync(options = {}) {
   const { signal } = options ?? {}
   const walk = this.__log(options)
   let size = FIRST_BATCH
-  for (;;) {
-    if (signal?.aborted) throw abortError()
-    const batch = walk.nextSync(size)
-    yield* batch
-    if (batch.length < size) return
-    size = Math.min(size * 2, MAX_BATCH)
+  try {
+    for (;;) {
+      if (signal?.aborted) throw abortError()
+      const next = Math.min(size * 2, MAX_BATCH)
+      const batch = walk.nextSync(size, next)
+      yield* batch
+      if (batch.length < size) return
+      size = next
+    }
+  } finally {
+    walk.abort()
   }
 }
 

@@ -241,3 +241,78 @@ test('every field of log-walked commits equals git log (fields sent with the bat
     assert.deepEqual([c.author, c.committer, c.summary, c.oid], [d.author, d.committer, d.summary, d.oid])
   }
 })
+
+test('hand-made commits (astral and invalid UTF-8, NUL, folded headers, merges) read alike through log batches and single reads, as git stores them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrogit-odd-'))
+  try {
+    git(dir, 'init', '-q', '--bare', 'r.git')
+    const r = join(dir, 'r.git')
+    const tree = git(r, 'mktree', { input: '' }).toString().trim()
+    const write = (raw) => git(r, 'hash-object', '-t', 'commit', '-w', '--literally', '--stdin', { input: raw }).toString().trim()
+    const who = (name, email, t, tz) => Buffer.concat([Buffer.from(name), Buffer.from(` <${email}> ${t} ${tz}`)])
+    const commit = (parents, author, committer, extra, message) =>
+      write(
+        Buffer.concat([
+          Buffer.from(`tree ${tree}\n${parents.map((p) => `parent ${p}\n`).join('')}author `),
+          author,
+          Buffer.from('\ncommitter '),
+          committer,
+          Buffer.from(`\n${extra}\n`),
+          Buffer.from(message),
+        ]),
+      )
+    const root = commit([], who('Zoë 🎉 Ünïcode', 'z@ë.example', 1700000000, '+0530'), who('C', 'c@x', 1700000001, '-0130'), '', 'Emoji 🎉 subject\n\nbody ✓ 𝄞\n')
+    const bad = commit([root], who(Buffer.from([0x42, 0xff, 0xfe, 0x41]), 'b@x', 1700000100, '+0000'), who('C', 'c@x', 1700000101, '+0000'), '', Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xc3, 0x28, 0x0a]))
+    const nul = commit([bad], who('N', 'n@x', 1700000200, '+0100'), who('C', 'c@x', 1700000201, '+0100'), '', 'nul\0inside\nsame paragraph\n\nmore\n')
+    const side = commit([], who('S', 's@x', 1700000050, '+0000'), who('S', 's@x', 1700000051, '+0000'), '', 'side root\n')
+    const headers = 'encoding ISO-8859-1\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n abc\n -----END PGP SIGNATURE-----\nx-extra value\n'
+    const merge = commit([nul, side], who('M', 'm@x', 1700000300, '-0800'), who('M2', 'm2@x', 1700000301, '-0800'), headers, '')
+    const tip = commit([merge], who('T', 't@x', 1700000400, '+1400'), who('T', 't@x', 1700000401, '+1400'), '', '  leading blank\n  lines joined  \nhere\n\nbody\n')
+
+    const order = lines(git(r, 'rev-list', tip))
+    const text = (b) => new TextDecoder().decode(b)
+    const expected = (oid) => {
+      const raw = git(r, 'cat-file', 'commit', oid)
+      const f = git(r, 'log', '-1', '--date=raw', '--format=%T%x00%P%x00%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd', oid)
+      const [treeId, parents, an, ae, ad, cn, ce, cd] = f.toString('latin1').split('\0').map((s) => Buffer.from(s, 'latin1'))
+      const sig = (name, email, date) => {
+        const [secs, tz] = date.toString().split(' ')
+        const m = (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(3))) * (tz[0] === '-' ? -1 : 1)
+        return { name: text(name), email: text(email), seconds: Number(secs), offset: m, date: new Date(Number(secs) * 1000) }
+      }
+      const at = raw.indexOf('\n\n')
+      return {
+        oid,
+        treeId: treeId.toString(),
+        parentIds: parents.toString() === '' ? [] : parents.toString().split(' '),
+        author: sig(an, ae, ad),
+        committer: sig(cn, ce, cd),
+        message: text(raw.subarray(at + 2)),
+        raw,
+      }
+    }
+    const fields = (c) => ({ oid: c.oid, treeId: c.treeId, parentIds: c.parentIds, author: { ...c.author }, committer: { ...c.committer }, message: c.message, raw: c.raw() })
+    const walked = [...Repository.openSync(r).logSync({ from: tip })]
+    assert.deepEqual(walked.map((c) => c.oid), order)
+    const single = Repository.openSync(r)
+    for (const c of walked) {
+      const want = expected(c.oid)
+      assert.deepEqual(fields(c), want, c.oid)
+      assert.deepEqual(fields(single.getCommitSync(c.oid)), want, `${c.oid} read alone`)
+    }
+    const byOid = new Map(walked.map((c) => [c.oid, c]))
+    // Summaries as git log %s shows them (git's %s stops at a NUL: that one is checked by hand).
+    for (const oid of [root, bad, merge, tip, side]) assert.equal(byOid.get(oid).summary, git(r, 'log', '-1', '--format=%s', oid).toString().replace(/\n$/, ''), oid)
+    assert.equal(byOid.get(nul).summary, 'nul\0inside same paragraph')
+    assert.equal(byOid.get(root).author.name, 'Zoë 🎉 Ünïcode')
+    assert.equal(byOid.get(bad).author.name, 'B\ufffd\ufffdA')
+    assert.equal(byOid.get(merge).encoding, 'ISO-8859-1')
+    assert.equal(byOid.get(merge).gpgSignature, '-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----')
+    for (const oid of [root, bad, nul, side, tip]) {
+      assert.equal(byOid.get(oid).encoding, null)
+      assert.equal(byOid.get(oid).gpgSignature, null)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -143,7 +143,7 @@ describe('object classes', () => {
     assert.equal(c.encoding, 'ISO-8859-1')
     assert.equal(c.gpgSignature, '-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----')
     assert.equal(c.message, '  Subject  line\ncontinued\n\nBody\n\n')
-    assert.equal(c.summary, git(repoPath, 'log', '-1', '--format=%s', oid).toString().trim())
+    assert.equal(c.summary, git(repoPath, 'log', '-1', '--format=%s', oid).toString().replace(/\n$/, ''))
     assert.deepEqual([c.author.offset, c.committer.offset], [330, -480])
     assert.equal(c.author.date.getTime(), 1700000000 * 1000)
     assert.ok(c.raw().equals(Buffer.from(body)))

@@ -78,6 +78,21 @@ pub struct Options {
     pub order: Order,
     /// `-- paths`: only commits that change these paths (git's default simplification).
     pub paths: Vec<String>,
+    /// Keep the commit objects the walk reads (without a commit-graph it reads
+    /// every commit it shows) for [`Walk::next_batch_kept`], so a caller that
+    /// wants them does not read them twice. Bounded by [`KEEP_BUDGET`].
+    pub keep_objects: bool,
+}
+
+/// At most this many bytes of commit objects are kept for `keep_objects`;
+/// commits read past it are read again by whoever wants them.
+pub const KEEP_BUDGET: usize = 64 << 20;
+
+/// The commit objects a walk read and has not handed over yet, by node.
+#[derive(Default)]
+struct Kept {
+    by_node: HashMap<u32, Vec<u8>>,
+    bytes: usize,
 }
 
 /// Counters of one walk, to see where its data came from.
@@ -139,6 +154,7 @@ struct Commits {
     pos_buf: Vec<u32>,
     oid_buf: Vec<ObjectId>,
     stats: Stats,
+    kept: Option<Kept>,
 }
 
 fn not_commit(oid: ObjectId, kind: Kind) -> Error {
@@ -212,6 +228,7 @@ impl Commits {
             pos_buf: Vec::new(),
             oid_buf: Vec::new(),
             stats: Stats::default(),
+            kept: None,
         }
     }
 
@@ -316,6 +333,12 @@ impl Commits {
         n.plen = oids.len() as u32;
         n.flags |= PARSED;
         self.oid_buf = oids;
+        if let Some(k) = self.kept.as_mut() {
+            if k.bytes + self.buf.len() <= KEEP_BUDGET {
+                k.bytes += self.buf.len();
+                k.by_node.insert(i, std::mem::take(&mut self.buf));
+            }
+        }
         Ok(())
     }
 
@@ -1011,6 +1034,9 @@ impl<R: Deref<Target = Repository>> Walk<R> {
     /// As [`Walk::new`]; `allow_graph: false` ignores any commit-graph (for timing).
     fn new_with(repo: R, opts: Options, allow_graph: bool) -> Result<Walk<R>> {
         let mut c = Commits::new(&repo, allow_graph);
+        if opts.keep_objects {
+            c.kept = Some(Kept::default());
+        }
         let filter = if opts.paths.is_empty() { None } else { Some(PathFilter::new(&opts.paths)) };
         let topo = opts.order != Order::None;
         let generations = c.uses_generations();
@@ -1105,6 +1131,32 @@ impl<R: Deref<Target = Repository>> Walk<R> {
     /// Up to `n` more commits; fewer (possibly none) only at the end.
     /// `abort` is checked at every step: once set, this fails with `ERR_ABORTED`.
     pub fn next_batch(&mut self, n: usize, abort: &AtomicBool) -> Result<Vec<ObjectId>> {
+        let nodes = self.next_nodes(n, abort)?;
+        Ok(nodes.iter().map(|&i| self.revs.c.nodes[i as usize].oid).collect())
+    }
+
+    /// [`Walk::next_batch`], each commit with its object's content when the walk
+    /// read it and kept it (see [`Options::keep_objects`]).
+    pub fn next_batch_kept(&mut self, n: usize, abort: &AtomicBool) -> Result<Vec<(ObjectId, Option<Vec<u8>>)>> {
+        let nodes = self.next_nodes(n, abort)?;
+        let c = &mut self.revs.c;
+        let out = nodes
+            .iter()
+            .map(|&i| {
+                let raw = c.kept.as_mut().and_then(|k| k.by_node.remove(&i));
+                if let (Some(k), Some(r)) = (c.kept.as_mut(), &raw) {
+                    k.bytes -= r.len();
+                }
+                (c.nodes[i as usize].oid, raw)
+            })
+            .collect();
+        if matches!(self.state, State::Done) {
+            c.kept = None;
+        }
+        Ok(out)
+    }
+
+    fn next_nodes(&mut self, n: usize, abort: &AtomicBool) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(n.min(4096));
         while out.len() < n {
             if self.remaining == Some(0) {
@@ -1113,7 +1165,7 @@ impl<R: Deref<Target = Repository>> Walk<R> {
             }
             match self.next_index(abort)? {
                 Some(i) => {
-                    out.push(self.revs.c.nodes[i as usize].oid);
+                    out.push(i);
                     if let Some(r) = self.remaining.as_mut() {
                         *r -= 1;
                     }
@@ -1456,6 +1508,24 @@ mod tests {
             n = n * 3 % 17 + 1;
         }
         assert!(w.next_batch(5, &abort).expect("done").is_empty());
+        // Kept objects: the same commits, each handed over with its exact content.
+        let mut w = Walk::new(repo, Options { keep_objects: true, ..o.clone() }).expect("walk starts");
+        let mut kept_ids = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            let b = w.next_batch_kept(7, &abort).expect("walk");
+            if b.is_empty() {
+                break;
+            }
+            for (oid, raw) in b {
+                if let Some(raw) = raw {
+                    repo.odb.read(&oid, &mut buf).expect("read").expect("present");
+                    assert_eq!(raw, buf, "kept content of {oid}");
+                }
+                kept_ids.push(oid);
+            }
+        }
+        assert_eq!(kept_ids, out);
         out
     }
 
@@ -1654,6 +1724,11 @@ mod tests {
                     git_ok(dir, &["commit-graph", "write", "--reachable"]);
                 }
                 let repo = Repository::open(dir, &Default::default()).expect("open");
+                // Without a graph the walk reads every commit it shows, and hands each over.
+                let mut w = Walk::new(&repo, Options { from: vec![c[8]], keep_objects: true, ..Default::default() }).expect("walk");
+                let shown = w.next_batch_kept(100, &AtomicBool::new(false)).expect("walk");
+                assert_eq!(shown.len(), 9);
+                assert_eq!(shown.iter().all(|(_, raw)| raw.is_some()), !graph);
                 let paths: [&[&str]; 4] = [&[], &["a"], &["c"], &["b", "a/x"]];
                 for order in [Order::None, Order::Topo, Order::Date] {
                     for first_parent in [false, true] {
@@ -1667,6 +1742,7 @@ mod tests {
                                         limit: None,
                                         order,
                                         paths: ps.iter().map(|s| s.to_string()).collect(),
+                                        keep_objects: false,
                                     };
                                     assert_eq!(ours(&repo, &o), git_rev_list(dir, &o, &[]), "{}", git_args(&o).join(" "));
                                 }

@@ -10,15 +10,16 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use crate::core::error::Error as CoreError;
 use crate::core::log::{self, Order, Walk};
-use crate::core::object::{Kind, Object};
+use crate::core::object::Kind;
 use crate::core::oid::ObjectId;
 use crate::core::repo;
 use crate::core::treeops;
 use crate::js::error;
+use crate::js::pool;
 use crate::js::objects::CommitBatch;
 use crate::js::repository::{RepoState, Repository, SendPtr, Shared};
 use crate::js::util::{self, JsRaw};
@@ -59,6 +60,40 @@ pub struct LogWalk {
     state: Rc<RepoState>,
     walk: Arc<Mutex<WalkState>>,
     abort: Arc<AtomicBool>,
+    /// The batch `nextSync` asked a worker to read ahead, if any.
+    ahead: Option<Arc<Ahead>>,
+}
+
+/// A batch read ahead on a worker for the next `nextSync`: the main thread
+/// makes the JS commits of one batch while a worker reads the next. The worker
+/// never needs the main thread, so waiting for it cannot deadlock.
+#[derive(Default)]
+struct Ahead {
+    gate: Mutex<Option<CoreResult<CommitBatch>>>,
+    ready: Condvar,
+}
+
+impl Ahead {
+    fn start(shared: Arc<Shared>, walk: Arc<Mutex<WalkState>>, abort: Arc<AtomicBool>, n: usize) -> Arc<Ahead> {
+        let a = Arc::new(Ahead::default());
+        let theirs = a.clone();
+        pool::spawn_detached(move || {
+            let r = error::guard(|| pull(&shared, &walk, n, &abort));
+            *theirs.gate.lock() = Some(r);
+            theirs.ready.notify_all();
+        });
+        a
+    }
+
+    fn wait(&self) -> CoreResult<CommitBatch> {
+        let mut g = self.gate.lock();
+        loop {
+            if let Some(r) = g.take() {
+                return r;
+            }
+            self.ready.wait(&mut g);
+        }
+    }
 }
 
 /// A revision that must name a commit (tags peeled).
@@ -66,8 +101,8 @@ fn commit_of(repo: &repo::Repository, spec: &str) -> CoreResult<ObjectId> {
     repo.rev_parse(&format!("{spec}^{{commit}}"))
 }
 
-/// Walk on, and load the commits of the batch for JS.
-fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicBool) -> CoreResult<Vec<(ObjectId, Arc<Object>)>> {
+/// Walk on, and read the batch's commits for JS.
+fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicBool) -> CoreResult<CommitBatch> {
     shared.check_open()?;
     let mut w = walk.lock();
     if let WalkState::Pending(spec) = &*w {
@@ -79,30 +114,71 @@ fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicB
             limit: spec.limit,
             order: spec.order,
             paths: spec.paths.clone(),
+            keep_objects: true,
         };
         *w = WalkState::Running(Box::new(Walk::new(RepoRef(shared.clone()), opts)?));
     }
-    let ids = match &mut *w {
-        WalkState::Running(walk) => walk.next_batch(n, abort)?,
+    let items = match &mut *w {
+        WalkState::Running(walk) => walk.next_batch_kept(n, abort)?,
         _ => Vec::new(),
     };
-    if ids.len() < n {
+    if items.len() < n {
         *w = WalkState::Done;
     }
     drop(w);
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if abort.load(Ordering::Relaxed) {
-            return Err(CoreError::Aborted);
-        }
-        out.push((id, shared.load(&id)?));
-    }
-    Ok(out)
+    read_commits(shared, items, abort)
 }
 
-/// A batch as `index.js` makes its `Commit`s (see [`CommitBatch`]), built on the worker.
-fn batch(loaded: Vec<(ObjectId, Arc<Object>)>) -> CommitBatch {
-    CommitBatch::new(loaded.iter().map(|(_, o)| &**o))
+/// Below this many commits a batch is read on the calling thread alone.
+const PARALLEL_FROM: usize = 512;
+
+/// The batch of these commits: the content the walk kept, the rest read now;
+/// on up to `pool::threads()` threads at once (the walk itself is sequential,
+/// this part is not), in order.
+fn read_commits(shared: &Shared, items: Vec<(ObjectId, Option<Vec<u8>>)>, abort: &AtomicBool) -> CoreResult<CommitBatch> {
+    let read = |chunk: &[(ObjectId, Option<Vec<u8>>)]| -> CoreResult<CommitBatch> {
+        let mut b = CommitBatch::default();
+        let mut buf = Vec::new();
+        for (oid, raw) in chunk {
+            if abort.load(Ordering::Relaxed) {
+                return Err(CoreError::Aborted);
+            }
+            let data = match raw {
+                Some(data) => data,
+                None => {
+                    shared.check_open()?;
+                    buf.clear();
+                    match shared.repo.odb.read(oid, &mut buf)? {
+                        Some(Kind::Commit) => &buf,
+                        Some(kind) => return Err(CoreError::ObjectType { oid: *oid, expected: "commit", actual: kind.as_str() }),
+                        None => return Err(CoreError::ObjectNotFound { oid: *oid }),
+                    }
+                }
+            };
+            b.push(*oid, data)?;
+        }
+        Ok(b)
+    };
+    let threads = pool::threads().min(items.len() / PARALLEL_FROM).max(1);
+    if threads == 1 {
+        return read(&items);
+    }
+    let per = items.len().div_ceil(threads);
+    let results: Vec<CoreResult<CommitBatch>> = std::thread::scope(|s| {
+        let mut chunks = items.chunks(per);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks.map(|c| s.spawn(|| error::guard(|| read(c)))).collect();
+        let mut results = vec![error::guard(|| read(first))];
+        for h in others {
+            results.push(h.join().unwrap_or_else(|_| Err(CoreError::Internal { message: "a reader thread panicked".into() })));
+        }
+        results
+    });
+    let mut out = CommitBatch::default();
+    for r in results {
+        out.append(r?);
+    }
+    Ok(out)
 }
 
 /// The batch's commits, from the identity map or new.
@@ -124,18 +200,29 @@ impl LogWalk {
         let abort = self.abort.clone();
         let d = SendPtr(d);
         let n = n.max(1) as usize;
-        self.state.spawn_job(env, move || error::guard(|| pull(&shared, &walk, n, &abort).map(batch)), move |state, env, r| {
+        self.state.spawn_job(env, move || error::guard(|| pull(&shared, &walk, n, &abort)), move |state, env, r| {
             let d = d;
             util::settle(env, d.0, install(state, env, r));
         });
         JsRaw(p)
     }
 
-    /// The next `n` commits, synchronously.
+    /// The next `n` commits, synchronously. With `ahead`, a worker then reads
+    /// the `ahead` commits after them while JS works through these; the next
+    /// call returns those, so it must ask for `n = ahead`.
     #[napi(ts_return_type = "Commit[]")]
-    pub fn next_sync(&self, env: Env, n: u32) -> Result<JsRaw> {
+    pub fn next_sync(&mut self, env: Env, n: u32, ahead: Option<u32>) -> Result<JsRaw> {
         let env = env.raw();
-        let r = error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort).map(batch));
+        let n = n.max(1) as usize;
+        let r = match self.ahead.take() {
+            Some(a) => a.wait(),
+            None => error::guard(|| pull(&self.state.shared, &self.walk, n, &self.abort)),
+        };
+        if let (Some(next), Ok(b)) = (ahead.filter(|&a| a > 0), &r) {
+            if b.oids.len() >= n {
+                self.ahead = Some(Ahead::start(self.state.shared.clone(), self.walk.clone(), self.abort.clone(), next as usize));
+            }
+        }
         install(&self.state, env, r).map(JsRaw).map_err(|e| {
             // SAFETY: env is live and nothing is pending: we are returning from a call.
             unsafe { sys::napi_throw(env, e) };
@@ -331,7 +418,7 @@ impl Repository {
     #[napi(js_name = "__log", skip_typescript)]
     pub fn log_walk(&self, env: Env, options: Option<JsRaw>) -> Result<LogWalk> {
         let spec = log_spec(env.raw(), options)?;
-        Ok(LogWalk { state: self.state.clone(), walk: Arc::new(Mutex::new(WalkState::Pending(spec))), abort: Arc::new(AtomicBool::new(false)) })
+        Ok(LogWalk { state: self.state.clone(), walk: Arc::new(Mutex::new(WalkState::Pending(spec))), abort: Arc::new(AtomicBool::new(false)), ahead: None })
     }
 
     /// The best common ancestor of two commits, as `git merge-base a b` prints, or null.

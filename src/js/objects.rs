@@ -10,6 +10,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
+use crate::core::error::Error as CoreError;
 use crate::core::object::{self, Kind, Object, Parsed, Signature};
 use crate::core::oid::ObjectId;
 use crate::js::repository::RepoState;
@@ -54,132 +55,160 @@ pub fn element(env: sys::napi_env, arr: sys::napi_value, i: u32) -> sys::napi_va
     v
 }
 
-/// Text fields of a batch joined by NUL, or as separate strings when one of
-/// them holds a NUL itself (a header line of a hand-made object can).
-enum Joined {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Joined {
-    fn of(parts: Vec<String>) -> Joined {
-        if parts.iter().any(|p| p.contains('\0')) {
-            Joined::Many(parts)
-        } else {
-            Joined::One(parts.join("\0"))
-        }
+/// `b` as UTF-8, invalid sequences replaced (without a copy when it is
+/// valid), appended to `out`; returns its length in UTF-16 units, JS's measure.
+fn push_text(out: &mut String, b: &[u8]) -> u64 {
+    let from = out.len();
+    match std::str::from_utf8(b) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(b)),
     }
-
-    fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
-        match self {
-            Joined::One(s) => util::string(env, s),
-            Joined::Many(v) => {
-                let items: Vec<_> = v.iter().map(|s| util::string(env, s)).collect();
-                util::array(env, &items)
-            }
-        }
+    let text = &out[from..];
+    if text.is_ascii() {
+        text.len() as u64
+    } else {
+        text.chars().map(|c| c.len_utf16() as u64).sum()
     }
 }
+
+/// Numbers per commit in [`CommitBatch::nums`]: eight lengths (parents, raw
+/// bytes, then UTF-16 units of the message, summary, author name, author
+/// email, committer name, committer email), then author seconds and offset,
+/// committer seconds and offset.
+const NUMS: usize = 12;
+const LENGTHS: usize = 8;
 
 /// Everything `index.js` needs to make the `Commit` objects of a batch, built
-/// off the main thread where it can be (on the worker, for `log`), so a batch
+/// off the main thread where it can be (on the workers, for `log`), so a batch
 /// of JS commits costs a few crossings rather than several per commit. A JS
 /// `Commit` keeps its batch and index and cuts each field from these runs when
 /// it is first read (see `CommitData` in index.js for the layout).
+#[derive(Default)]
 pub struct CommitBatch {
     pub oids: Vec<ObjectId>,
     hex: Vec<u8>,
     trees: Vec<u8>,
     parents: Vec<u8>,
-    /// `name, email, seconds, offset` of the author, then the committer: 8 per commit.
-    people: Joined,
-    summaries: Joined,
     messages: String,
+    summaries: String,
+    /// Author name and email, committer name and email, per commit, back to back.
+    people: String,
     raw: Vec<u8>,
-    /// Per commit, running totals: parents, raw bytes, message UTF-16 units.
-    ends: Vec<f64>,
-    encodings: Option<Vec<Option<String>>>,
-    gpgsigs: Option<Vec<Option<String>>>,
+    nums: Vec<f64>,
+    /// `(index, value)` of the commits that have an `encoding` / `gpgsig` header.
+    encodings: Vec<(usize, String)>,
+    gpgsigs: Vec<(usize, String)>,
 }
 
 impl CommitBatch {
-    /// The batch of these objects' commits (other kinds are left out).
+    /// The batch of these objects' commits (objects of other kinds are left out).
     pub fn new<'a>(objs: impl IntoIterator<Item = &'a Object>) -> CommitBatch {
-        let mut b = CommitBatch {
-            oids: Vec::new(),
-            hex: Vec::new(),
-            trees: Vec::new(),
-            parents: Vec::new(),
-            people: Joined::One(String::new()),
-            summaries: Joined::One(String::new()),
-            messages: String::new(),
-            raw: Vec::new(),
-            ends: Vec::new(),
-            encodings: None,
-            gpgsigs: None,
-        };
-        let mut people = Vec::new();
-        let mut summaries = Vec::new();
-        let (mut np, mut nm) = (0usize, 0usize);
+        let mut b = CommitBatch::default();
         for obj in objs {
-            let Parsed::Commit(c) = &obj.parsed else { continue };
-            let i = b.oids.len();
-            b.oids.push(obj.oid);
-            obj.oid.write_hex(&mut b.hex);
-            c.tree.write_hex(&mut b.trees);
-            for p in &c.parents {
-                p.write_hex(&mut b.parents);
-            }
-            np += c.parents.len();
-            for s in [&c.author, &c.committer] {
-                people.push(s.name.clone());
-                people.push(s.email.clone());
-                people.push(s.seconds.to_string());
-                people.push(s.offset.to_string());
-            }
-            let msg = obj.data.get(c.message_start..).unwrap_or_default();
-            summaries.push(object::commit::summary(msg));
-            let text = String::from_utf8_lossy(msg);
-            nm += if text.is_ascii() { text.len() } else { text.chars().map(char::len_utf16).sum() };
-            b.messages.push_str(&text);
-            b.raw.extend_from_slice(&obj.data);
-            b.ends.extend_from_slice(&[np as f64, b.raw.len() as f64, nm as f64]);
-            for (field, value) in [(&mut b.encodings, &c.encoding), (&mut b.gpgsigs, &c.gpgsig)] {
-                if value.is_some() && field.is_none() {
-                    *field = Some(vec![None; i]);
-                }
-                if let Some(f) = field {
-                    f.push(value.clone());
-                }
+            if obj.kind == Kind::Commit {
+                // Already parsed once, so this cannot fail.
+                let _ = b.push(obj.oid, &obj.data);
             }
         }
-        b.people = Joined::of(people);
-        b.summaries = Joined::of(summaries);
         b
     }
 
-    /// `[oids, trees, parents, people, summaries, messages, raw, ends, encodings, gpgsigs]`.
+    /// Add the commit `oid` with raw content `data`: `ERR_CORRUPT_OBJECT` if it does not parse.
+    pub fn push(&mut self, oid: ObjectId, data: &[u8]) -> std::result::Result<(), CoreError> {
+        let c = object::commit::CommitRef::parse(data).map_err(|r| CoreError::object(Some(oid), r))?;
+        let i = self.oids.len();
+        self.oids.push(oid);
+        oid.write_hex(&mut self.hex);
+        c.tree.write_hex(&mut self.trees);
+        for p in &c.parents {
+            p.write_hex(&mut self.parents);
+        }
+        let msg = data.get(c.message_start..).unwrap_or_default();
+        let (a, m) = (c.author(), c.committer());
+        let lengths = [
+            c.parents.len() as u64,
+            data.len() as u64,
+            push_text(&mut self.messages, msg),
+            push_text(&mut self.summaries, object::commit::summary(msg).as_bytes()),
+            push_text(&mut self.people, a.name),
+            push_text(&mut self.people, a.email),
+            push_text(&mut self.people, m.name),
+            push_text(&mut self.people, m.email),
+        ];
+        self.nums.extend(lengths.iter().map(|&n| n as f64));
+        self.nums.extend([a.seconds as f64, a.offset as f64, m.seconds as f64, m.offset as f64]);
+        self.raw.extend_from_slice(data);
+        let text = |v: &std::borrow::Cow<[u8]>| String::from_utf8_lossy(v).into_owned();
+        if let Some(e) = &c.encoding {
+            self.encodings.push((i, text(e)));
+        }
+        if let Some(g) = &c.gpgsig {
+            self.gpgsigs.push((i, text(g)));
+        }
+        Ok(())
+    }
+
+    /// Add `other`'s commits after these.
+    pub fn append(&mut self, other: CommitBatch) {
+        let base = self.oids.len();
+        self.oids.extend(other.oids);
+        self.hex.extend(other.hex);
+        self.trees.extend(other.trees);
+        self.parents.extend(other.parents);
+        self.messages.push_str(&other.messages);
+        self.summaries.push_str(&other.summaries);
+        self.people.push_str(&other.people);
+        self.raw.extend(other.raw);
+        self.nums.extend(other.nums);
+        self.encodings.extend(other.encodings.into_iter().map(|(i, v)| (i + base, v)));
+        self.gpgsigs.extend(other.gpgsigs.into_iter().map(|(i, v)| (i + base, v)));
+    }
+
+    /// `[oids, trees, parents, messages, summaries, people, raw, nums, encodings, gpgsigs]`:
+    /// `nums` holds per commit the running totals of the eight lengths (so each
+    /// field's end; it starts where the previous commit's ended) and the four
+    /// times; the last two are an array per commit, or null when no commit of
+    /// the batch has the header.
     fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
-        let optional = |v: &Option<Vec<Option<String>>>| match v {
-            None => util::null(env),
-            Some(v) => {
-                let items: Vec<_> = v.iter().map(|s| s.as_deref().map_or_else(|| util::null(env), |s| util::string(env, s))).collect();
-                util::array(env, &items)
+        let n = self.oids.len();
+        let sparse = |v: &[(usize, String)]| {
+            if v.is_empty() {
+                return util::null(env);
             }
+            let mut items = vec![util::null(env); n];
+            for (i, s) in v {
+                items[*i] = util::string(env, s);
+            }
+            util::array(env, &items)
         };
+        // Lengths to ends. The four people fields share one run, so each of
+        // them ends where the next one starts.
+        let mut nums = self.nums.clone();
+        let mut total = [0f64; 4];
+        let mut people = 0f64;
+        for row in nums.chunks_mut(NUMS) {
+            for k in 0..4 {
+                total[k] += row[k];
+                row[k] = total[k];
+            }
+            for v in &mut row[4..LENGTHS] {
+                people += *v;
+                *v = people;
+            }
+        }
         util::array(
             env,
             &[
                 util::latin1(env, &self.hex),
                 util::latin1(env, &self.trees),
                 util::latin1(env, &self.parents),
-                self.people.to_js(env),
-                self.summaries.to_js(env),
                 util::string(env, &self.messages),
+                util::string(env, &self.summaries),
+                util::string(env, &self.people),
                 util::buffer(env, &self.raw),
-                util::float64_array(env, &self.ends),
-                optional(&self.encodings),
-                optional(&self.gpgsigs),
+                util::float64_array(env, &nums),
+                sparse(&self.encodings),
+                sparse(&self.gpgsigs),
             ],
         )
     }

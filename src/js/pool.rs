@@ -22,15 +22,23 @@ thread_local! {
     static PENDING: Cell<usize> = const { Cell::new(0) };
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        // Sized to the cores; FERROGIT_THREADS overrides (e.g. to leave a core to other work).
-        let n = std::env::var("FERROGIT_THREADS")
+/// How many threads work may use at once: the cores, or `FERROGIT_THREADS`
+/// (e.g. to leave a core to other work).
+pub fn threads() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("FERROGIT_THREADS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+    })
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        let n = threads();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(n)
@@ -116,4 +124,11 @@ pub fn spawn(env: sys::napi_env, job: impl FnOnce() -> Completion + Send + 'stat
             drop(unsafe { Box::from_raw(data) });
         }
     });
+}
+
+/// Run `job` on the pool with nothing to do on the JS thread afterwards (work
+/// done ahead for a later Sync call, which waits for it). It does not keep
+/// Node alive.
+pub fn spawn_detached(job: impl FnOnce() + Send + 'static) {
+    runtime().spawn_blocking(job);
 }

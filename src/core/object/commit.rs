@@ -2,7 +2,9 @@
 //! (`encoding`, `gpgsig`, `mergetag`, unknown ones; multi-line values continue
 //! with a leading space), a blank line, and the message, kept byte for byte.
 
-use crate::core::object::signature::Signature;
+use std::borrow::Cow;
+
+use crate::core::object::signature::{Signature, SignatureRef};
 use crate::core::oid::ObjectId;
 
 /// A parsed commit. The raw bytes stay with the object; this holds the fields.
@@ -51,80 +53,186 @@ pub(crate) fn headers(data: &[u8]) -> Result<(Vec<(&[u8], Vec<u8>)>, usize), Str
     }
 }
 
-impl Commit {
-    /// Parse a commit's raw content.
-    pub fn parse(data: &[u8]) -> Result<Commit, String> {
-        let (hdrs, message_start) = headers(data)?;
-        let mut it = hdrs.into_iter().peekable();
-        let tree = match it.next() {
+/// One header of an object: its name, and its value with any continuation
+/// lines joined by '\n' (borrowed unless it has some).
+pub type Header<'a> = (&'a [u8], Cow<'a, [u8]>);
+
+/// The headers of an object, borrowed, as [`headers`] splits them; the
+/// message starts at [`HeaderIter::message_start`] once the iterator is done.
+pub struct HeaderIter<'a> {
+    data: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> HeaderIter<'a> {
+    pub fn new(data: &'a [u8]) -> HeaderIter<'a> {
+        HeaderIter { data, pos: 0, done: false }
+    }
+
+    /// Where the message starts (the end of the data if there is no blank line).
+    pub fn message_start(&self) -> usize {
+        self.pos
+    }
+
+    fn line(&self, at: usize) -> (&'a [u8], usize) {
+        let data = self.data;
+        match data[at..].iter().position(|&c| c == b'\n') {
+            Some(e) => (&data[at..at + e], at + e + 1),
+            None => (&data[at..], data.len()),
+        }
+    }
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = Result<Header<'a>, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.data.len() {
+            self.done = true;
+            self.pos = self.pos.min(self.data.len());
+            return None;
+        }
+        let (line, next) = self.line(self.pos);
+        if line.is_empty() {
+            self.done = true;
+            self.pos = next;
+            return None;
+        }
+        if line[0] == b' ' {
+            self.done = true;
+            return Some(Err("continuation line before any header".into()));
+        }
+        let (k, v) = match line.iter().position(|&c| c == b' ') {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => (line, &line[line.len()..]),
+        };
+        let mut value = Cow::Borrowed(v);
+        self.pos = next;
+        while self.pos < self.data.len() && self.data[self.pos] == b' ' {
+            let (cont, next) = self.line(self.pos);
+            let v = value.to_mut();
+            v.push(b'\n');
+            v.extend_from_slice(&cont[1..]);
+            self.pos = next;
+        }
+        Some(Ok((k, value)))
+    }
+}
+
+/// A commit's fields, borrowed from its raw content: what [`Commit::parse`]
+/// gives, without copying (for making many commits at once).
+pub struct CommitRef<'a> {
+    pub tree: ObjectId,
+    pub parents: Vec<ObjectId>,
+    /// The `author` and `committer` values (see [`CommitRef::author`]).
+    pub author_line: Cow<'a, [u8]>,
+    pub committer_line: Cow<'a, [u8]>,
+    pub encoding: Option<Cow<'a, [u8]>>,
+    pub gpgsig: Option<Cow<'a, [u8]>>,
+    /// Every header other than tree/parent/author/committer, in order.
+    pub extra_headers: Vec<Header<'a>>,
+    pub message_start: usize,
+}
+
+impl<'a> CommitRef<'a> {
+    /// Parse a commit's raw content (the one commit parser).
+    pub fn parse(data: &'a [u8]) -> Result<CommitRef<'a>, String> {
+        let mut it = HeaderIter::new(data);
+        let mut next = || it.next().transpose();
+        let tree = match next()? {
             Some((b"tree", v)) => ObjectId::from_hex(&v).ok_or("bad tree id")?,
             _ => return Err("commit does not start with a tree line".into()),
         };
         let mut parents = Vec::new();
-        while let Some((b"parent", _)) = it.peek() {
-            let (_, v) = it.next().expect("peeked");
-            parents.push(ObjectId::from_hex(&v).ok_or("bad parent id")?);
+        let mut h = next()?;
+        while let Some((b"parent", v)) = &h {
+            parents.push(ObjectId::from_hex(v).ok_or("bad parent id")?);
+            h = next()?;
         }
-        let author = match it.next() {
-            // An ident git cannot split (no `<...>`) reads as empty, as `git log` shows it.
-            Some((b"author", v)) => Signature::parse(&v).unwrap_or_else(Signature::empty),
+        let author_line = match h {
+            Some((b"author", v)) => v,
             _ => return Err("missing author line".into()),
         };
-        let committer = match it.next() {
-            Some((b"committer", v)) => Signature::parse(&v).unwrap_or_else(Signature::empty),
+        let committer_line = match next()? {
+            Some((b"committer", v)) => v,
             _ => return Err("missing committer line".into()),
         };
         let mut encoding = None;
         let mut gpgsig = None;
         let mut extra_headers = Vec::new();
-        for (k, v) in it {
+        while let Some((k, v)) = next()? {
             match k {
-                b"encoding" if encoding.is_none() => encoding = Some(String::from_utf8_lossy(&v).into_owned()),
-                b"gpgsig" if gpgsig.is_none() => gpgsig = Some(String::from_utf8_lossy(&v).into_owned()),
+                b"encoding" if encoding.is_none() => encoding = Some(v.clone()),
+                b"gpgsig" if gpgsig.is_none() => gpgsig = Some(v.clone()),
                 _ => {}
             }
-            extra_headers.push((String::from_utf8_lossy(k).into_owned(), v));
+            extra_headers.push((k, v));
         }
-        Ok(Commit { tree, parents, author, committer, encoding, gpgsig, extra_headers, message_start })
+        drop(next);
+        Ok(CommitRef { tree, parents, author_line, committer_line, encoding, gpgsig, extra_headers, message_start: it.message_start() })
+    }
+
+    /// The author. An ident git cannot split (no `<...>`) reads as empty, as `git log` shows it.
+    pub fn author(&self) -> SignatureRef<'_> {
+        SignatureRef::parse(&self.author_line).unwrap_or_else(SignatureRef::empty)
+    }
+
+    /// The committer, as [`CommitRef::author`].
+    pub fn committer(&self) -> SignatureRef<'_> {
+        SignatureRef::parse(&self.committer_line).unwrap_or_else(SignatureRef::empty)
     }
 }
 
-/// The summary git shows in `--oneline`: the first paragraph, lines joined by spaces.
+impl Commit {
+    /// Parse a commit's raw content.
+    pub fn parse(data: &[u8]) -> Result<Commit, String> {
+        let c = CommitRef::parse(data)?;
+        let text = |v: &Cow<[u8]>| String::from_utf8_lossy(v).into_owned();
+        let author = Signature::from(&c.author());
+        let committer = Signature::from(&c.committer());
+        Ok(Commit {
+            tree: c.tree,
+            parents: c.parents,
+            author,
+            committer,
+            encoding: c.encoding.as_ref().map(text),
+            gpgsig: c.gpgsig.as_ref().map(text),
+            extra_headers: c.extra_headers.into_iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.into_owned())).collect(),
+            message_start: c.message_start,
+        })
+    }
+}
+
+/// git's `isspace` (sane-ctype.h): space, tab, CR and LF only.
+fn is_git_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The summary git shows for `%s` and `--oneline` (pretty.c `format_subject`):
+/// leading blank lines skipped, then the lines of the first paragraph, each
+/// without its trailing whitespace, joined by spaces.
 pub fn summary(message: &[u8]) -> String {
-    let mut lines = Vec::new();
+    let mut out: Vec<u8> = Vec::new();
     let mut started = false;
     for line in message.split(|&c| c == b'\n') {
-        let blank = line.iter().all(|c| c.is_ascii_whitespace());
-        if blank {
+        let end = line.iter().rposition(|&c| !is_git_space(c)).map_or(0, |p| p + 1);
+        if end == 0 {
             if started {
                 break;
             }
             continue;
         }
+        if started {
+            out.push(b' ');
+        }
         started = true;
-        let t = trim_ws(line);
-        lines.push(t);
+        out.extend_from_slice(&line[..end]);
     }
-    let joined: Vec<u8> = lines.join(&b' ');
-    String::from_utf8_lossy(&joined).into_owned()
-}
-
-fn trim_ws(mut s: &[u8]) -> &[u8] {
-    while let [c, rest @ ..] = s {
-        if c.is_ascii_whitespace() {
-            s = rest
-        } else {
-            break;
-        }
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
-    while let [rest @ .., c] = s {
-        if c.is_ascii_whitespace() {
-            s = rest
-        } else {
-            break;
-        }
-    }
-    s
 }
 
 #[cfg(test)]
@@ -152,7 +260,13 @@ Subject line\n  second\n\nbody\n";
         );
         assert_eq!(c.extra_headers.len(), 3);
         assert_eq!(&C[c.message_start..], b"Subject line\n  second\n\nbody\n");
-        assert_eq!(summary(&C[c.message_start..]), "Subject line second");
+        // As `git log --format=%s` shows it: the second line keeps its indent.
+        assert_eq!(summary(&C[c.message_start..]), "Subject line   second");
+        // As git's %s: leading blank lines skipped, leading spaces kept, trailing
+        // ones (space, tab, CR) dropped, a form feed is not a space.
+        assert_eq!(summary(b"\n \t\n  indented \t\r\nnext\x0c\n\nbody"), "  indented next\x0c");
+        assert_eq!(summary(b""), "");
+        assert_eq!(summary(b"\n\n"), "");
         assert_eq!(c.committer.offset, 60);
     }
 

@@ -12,9 +12,18 @@ pub struct Signature {
     pub offset: i32,
 }
 
-impl Signature {
-    /// Parse an ident line (the part after `author `).
-    pub fn parse(line: &[u8]) -> Option<Signature> {
+/// A signature's parts, borrowed from the object (see [`Signature::parse`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureRef<'a> {
+    pub name: &'a [u8],
+    pub email: &'a [u8],
+    pub seconds: i64,
+    pub offset: i32,
+}
+
+impl<'a> SignatureRef<'a> {
+    /// Parse an ident line (the part after `author `); None if git cannot split it.
+    pub fn parse(line: &'a [u8]) -> Option<SignatureRef<'a>> {
         let lt = line.iter().position(|&c| c == b'<')?;
         let gt = lt + line[lt..].iter().position(|&c| c == b'>')?;
         let name = trim(&line[..lt]);
@@ -27,12 +36,19 @@ impl Signature {
             .and_then(|s| s.parse::<i64>().ok())
             .unwrap_or(0);
         let offset = parts.next().map(parse_tz).unwrap_or(0);
-        Some(Signature {
-            name: String::from_utf8_lossy(name).into_owned(),
-            email: String::from_utf8_lossy(email).into_owned(),
-            seconds,
-            offset,
-        })
+        Some(SignatureRef { name, email, seconds, offset })
+    }
+
+    /// The empty signature git shows for an ident line it cannot split.
+    pub fn empty() -> SignatureRef<'a> {
+        SignatureRef { name: b"", email: b"", seconds: 0, offset: 0 }
+    }
+}
+
+impl Signature {
+    /// Parse an ident line (the part after `author `).
+    pub fn parse(line: &[u8]) -> Option<Signature> {
+        SignatureRef::parse(line).map(|s| Signature::from(&s))
     }
 
     /// The empty signature git shows for an ident line it cannot split.
@@ -45,6 +61,17 @@ impl Signature {
         let sign = if self.offset < 0 { '-' } else { '+' };
         let a = self.offset.unsigned_abs();
         format!("{sign}{:02}{:02}", a / 60, a % 60)
+    }
+}
+
+impl From<&SignatureRef<'_>> for Signature {
+    fn from(s: &SignatureRef<'_>) -> Signature {
+        Signature {
+            name: String::from_utf8_lossy(s.name).into_owned(),
+            email: String::from_utf8_lossy(s.email).into_owned(),
+            seconds: s.seconds,
+            offset: s.offset,
+        }
     }
 }
 

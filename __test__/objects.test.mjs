@@ -193,3 +193,42 @@ describe('object classes', () => {
 function execHash(repoPath, type, body) {
   return git(repoPath, 'hash-object', '-w', '-t', type, '--stdin', '--literally', { input: body }).toString().trim()
 }
+
+test('packed objects on both sides of the exact-extent threshold (1 MiB) read as git stores them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrogit-big-'))
+  try {
+    git(dir, 'init', '-q', '--bare', 'r')
+    const r = join(dir, 'r')
+    // Incompressible data, so the big entries' streams are about as long as their content.
+    const bytes = (n, seed) => {
+      const b = Buffer.alloc(n)
+      let x = seed
+      for (let i = 0; i < n; i++) {
+        x = (x * 1103515245 + 12345) >>> 0
+        b[i] = x >>> 24
+      }
+      return b
+    }
+    const sizes = [0, 1, 1000, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 << 20]
+    const blobs = sizes.map((n, i) => [git(r, 'hash-object', '-w', '--stdin', { input: bytes(n, i + 1) }).toString().trim(), n])
+    // A near-copy of the biggest, so the pack also holds a large delta.
+    const near = bytes(3 << 20, 7)
+    near[12345] ^= 1
+    blobs.push([git(r, 'hash-object', '-w', '--stdin', { input: near }).toString().trim(), near.length])
+    // Reachable, or repack leaves them loose.
+    const tree = git(r, 'mktree', { input: blobs.map(([oid], i) => `100644 blob ${oid}\tf${i}\n`).join('') }).toString().trim()
+    git(r, 'update-ref', 'refs/heads/main', git(r, 'commit-tree', '-m', 'big', tree).toString().trim())
+    git(r, 'repack', '-adf', '-q')
+    git(r, 'prune-packed')
+    assert.equal(readdirSync(join(r, 'objects/pack')).filter((f) => f.endsWith('.pack')).length, 1)
+    const repo = Repository.openSync(r)
+    for (const [oid, n] of blobs) {
+      const want = git(r, 'cat-file', 'blob', oid)
+      assert.equal(want.length, n)
+      assert.ok(repo.getBlobSync(oid).content().equals(want), `blob of ${n} bytes`)
+      assert.ok((await Repository.openSync(r).getBlob(oid)).content().equals(want), `blob of ${n} bytes, Promise`)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -27,10 +27,22 @@ thread_local! {
     static DELTA_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Entries inflating to at most this many bytes are read without knowing
+/// where they end (the stream is read up to the pack's trailer and stops at
+/// its own end), so that reading a few objects does not first sort every
+/// entry offset of a large pack. Larger ones are checked against their exact
+/// extent before their output is allocated.
+const EXACT_END_FROM: u64 = 1 << 20;
+
 /// The opened `.pack` file, checked against its index.
 struct Data {
     map: Mmap,
-    /// Every entry offset, sorted: an entry ends where the next one starts.
+    /// Where each entry ends, computed on first need.
+    ends: OnceLock<std::result::Result<Ends, Error>>,
+}
+
+/// Every entry offset, sorted: an entry ends where the next one starts.
+struct Ends {
     sorted: Vec<u64>,
     /// `buckets[b]` is the first position in `sorted` whose offset >> `shift` is at least b,
     /// so finding an entry's end searches a handful of offsets, not all of them.
@@ -38,9 +50,8 @@ struct Data {
     shift: u32,
 }
 
-impl Data {
-    fn new(map: Mmap, sorted: Vec<u64>) -> Data {
-        let len = map.len() as u64;
+impl Ends {
+    fn new(len: u64, sorted: Vec<u64>) -> Ends {
         let mut shift = 0;
         while (len >> shift) >= 1 << 16 {
             shift += 1;
@@ -54,7 +65,7 @@ impl Data {
             }
             buckets.push(i as u32);
         }
-        Data { map, sorted, buckets, shift }
+        Ends { sorted, buckets, shift }
     }
 
     /// Where the entry at `offset` ends: the next entry's offset, or `trailer`.
@@ -84,7 +95,8 @@ struct Entry {
     size: u64,
     /// Where the zlib stream starts.
     data_start: usize,
-    /// Where the next entry (or the trailer) starts.
+    /// Where the next entry (or the trailer) starts; just the trailer for
+    /// entries below [`EXACT_END_FROM`], whose streams end themselves.
     end: usize,
     base: Base,
 }
@@ -128,10 +140,14 @@ impl Pack {
         if &map[map.len() - 20..] != self.index.pack_checksum() {
             return Err(self.err("pack trailer checksum does not match its index"));
         }
+        Ok(Data { map, ends: OnceLock::new() })
+    }
+
+    fn ends<'d>(&self, d: &'d Data) -> Result<&'d Ends> {
+        let len = d.map.len() as u64;
         // Offsets past the end are reported by the read that meets them, not here,
         // so one bad entry does not hide the rest of the pack.
-        let sorted = self.index.sorted_offsets()?;
-        Ok(Data::new(map, sorted))
+        d.ends.get_or_init(|| self.index.sorted_offsets().map(|s| Ends::new(len, s))).as_ref().map_err(|e| e.clone())
     }
 
     /// Parse the entry header at `offset`.
@@ -182,8 +198,8 @@ impl Pack {
             }
             t => return Err(self.err(format!("unknown entry type {t} at {offset}"))),
         };
-        // The entry ends where the next one begins (or at the trailer).
-        let end = d.end_of(offset, trailer);
+        // A large entry ends where the next one begins (or at the trailer).
+        let end = if size < EXACT_END_FROM { trailer } else { self.ends(d)?.end_of(offset, trailer) };
         if pos > end {
             return Err(self.err(format!("entry at {offset} overlaps the next one")));
         }

@@ -137,7 +137,7 @@ const PARALLEL_FROM: usize = 512;
 /// this part is not), in order.
 fn read_commits(shared: &Shared, items: Vec<(ObjectId, Option<Vec<u8>>)>, abort: &AtomicBool) -> CoreResult<CommitBatch> {
     let read = |chunk: &[(ObjectId, Option<Vec<u8>>)]| -> CoreResult<CommitBatch> {
-        let mut b = CommitBatch::default();
+        let mut b = CommitBatch::fresh();
         let mut buf = Vec::new();
         for (oid, raw) in chunk {
             if abort.load(Ordering::Relaxed) {
@@ -174,9 +174,12 @@ fn read_commits(shared: &Shared, items: Vec<(ObjectId, Option<Vec<u8>>)>, abort:
         }
         results
     });
-    let mut out = CommitBatch::default();
+    let mut results = results.into_iter();
+    let mut out = results.next().unwrap_or_else(|| Ok(CommitBatch::fresh()))?;
     for r in results {
-        out.append(r?);
+        let more = r?;
+        out.append(&more);
+        more.recycle();
     }
     Ok(out)
 }
@@ -184,7 +187,9 @@ fn read_commits(shared: &Shared, items: Vec<(ObjectId, Option<Vec<u8>>)>, abort:
 /// The batch's commits, from the identity map or new.
 fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<CommitBatch>) -> std::result::Result<sys::napi_value, sys::napi_value> {
     let b = r.map_err(|e| error::make(env, &e))?;
-    let commits = state.install_commits(env, &b).map_err(|e| error::make(env, &e))?;
+    let commits = state.install_commits(env, &b);
+    b.recycle();
+    let commits = commits.map_err(|e| error::make(env, &e))?;
     Ok(util::array(env, &commits))
 }
 

@@ -33,8 +33,10 @@ pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi
     let repo = repo.clone();
     Ok(match obj.kind {
         Kind::Commit => {
-            let made = make_commits(env, &repo, &CommitBatch::new([&*obj]), None)?;
-            element(env, made, 0)
+            let batch = CommitBatch::new([&*obj]);
+            let made = make_commits(env, &repo, &batch, None);
+            batch.recycle();
+            element(env, made?, 0)
         }
         kind => {
             e.adjust_external_memory(external_size(&obj))?;
@@ -100,10 +102,41 @@ pub struct CommitBatch {
     gpgsigs: Vec<(usize, String)>,
 }
 
+/// Emptied batches kept for reuse: a batch is filled on a worker and freed on
+/// the main thread, so fresh ones would fault in (and zero) new pages each time.
+static SPARE: parking_lot::Mutex<Vec<CommitBatch>> = parking_lot::Mutex::new(Vec::new());
+
+/// Spare batches kept at most (a few batches' worth of memory).
+const SPARE_MAX: usize = 4;
+
 impl CommitBatch {
+    /// An empty batch, reusing a spare one's memory when there is one.
+    pub fn fresh() -> CommitBatch {
+        SPARE.lock().pop().unwrap_or_default()
+    }
+
+    /// Give the batch's memory back for the next one.
+    pub fn recycle(mut self) {
+        let mut spare = SPARE.lock();
+        if spare.len() < SPARE_MAX {
+            self.oids.clear();
+            self.hex.clear();
+            self.trees.clear();
+            self.parents.clear();
+            self.messages.clear();
+            self.summaries.clear();
+            self.people.clear();
+            self.raw.clear();
+            self.nums.clear();
+            self.encodings.clear();
+            self.gpgsigs.clear();
+            spare.push(self);
+        }
+    }
+
     /// The batch of these objects' commits (objects of other kinds are left out).
     pub fn new<'a>(objs: impl IntoIterator<Item = &'a Object>) -> CommitBatch {
-        let mut b = CommitBatch::default();
+        let mut b = CommitBatch::fresh();
         for obj in objs {
             if obj.kind == Kind::Commit {
                 // Already parsed once, so this cannot fail.
@@ -149,19 +182,19 @@ impl CommitBatch {
     }
 
     /// Add `other`'s commits after these.
-    pub fn append(&mut self, other: CommitBatch) {
+    pub fn append(&mut self, other: &CommitBatch) {
         let base = self.oids.len();
-        self.oids.extend(other.oids);
-        self.hex.extend(other.hex);
-        self.trees.extend(other.trees);
-        self.parents.extend(other.parents);
+        self.oids.extend_from_slice(&other.oids);
+        self.hex.extend_from_slice(&other.hex);
+        self.trees.extend_from_slice(&other.trees);
+        self.parents.extend_from_slice(&other.parents);
         self.messages.push_str(&other.messages);
         self.summaries.push_str(&other.summaries);
         self.people.push_str(&other.people);
-        self.raw.extend(other.raw);
-        self.nums.extend(other.nums);
-        self.encodings.extend(other.encodings.into_iter().map(|(i, v)| (i + base, v)));
-        self.gpgsigs.extend(other.gpgsigs.into_iter().map(|(i, v)| (i + base, v)));
+        self.raw.extend_from_slice(&other.raw);
+        self.nums.extend_from_slice(&other.nums);
+        self.encodings.extend(other.encodings.iter().map(|(i, v)| (i + base, v.clone())));
+        self.gpgsigs.extend(other.gpgsigs.iter().map(|(i, v)| (i + base, v.clone())));
     }
 
     /// `[oids, trees, parents, messages, summaries, people, raw, nums, encodings, gpgsigs]`:

@@ -100,10 +100,18 @@ impl Index {
     pub fn lookup(&self, oid: &ObjectId) -> Option<u32> {
         let (mut lo, mut hi) = self.range(oid.0[0]);
         let ids = &self.map[self.ids_at()..];
+        // Compare the first 8 bytes as a number first: one load instead of a
+        // memcmp call per step (the binary search is most of a lookup).
+        let key = u64::from_be_bytes(oid.0[..8].try_into().expect("8 bytes"));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let at = mid as usize * 20;
-            match ids[at..at + 20].cmp(&oid.0[..]) {
+            let head = u64::from_be_bytes(ids[at..at + 8].try_into().expect("8 bytes"));
+            let order = match head.cmp(&key) {
+                std::cmp::Ordering::Equal => ids[at + 8..at + 20].cmp(&oid.0[8..]),
+                o => o,
+            };
+            match order {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some(mid),

@@ -125,22 +125,22 @@ for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) 
 /**
  * The commits of one batch as the addon sends them (`CommitBatch` in
  * src/js/objects.rs): runs of 40-hex oids, tree ids and parent ids; the
- * messages, the summaries, and the people (author name and email, committer
- * name and email), each as one string; the raw objects as one Buffer; and 12
- * numbers per commit: where its parents, raw bytes, message, summary, author
- * name, author email, committer name and committer email end (each starts
- * where the one before it ended: the previous commit's for the first four,
- * the previous field's for the people), then author seconds and offset,
- * committer seconds and offset. Then the encoding and gpgsig headers, an array
- * per commit, or null when no commit of the batch has one. Commits keep their
- * batch and cut their fields from it when first read.
+ * summaries and the people (author name and email, committer name and email),
+ * each as one string; the raw objects as one Buffer; and 12 numbers per
+ * commit: where its parents and raw bytes end, where its message starts in its
+ * raw object, where its summary, author name, author email, committer name and
+ * committer email end (each starts where the one before it ended: the previous
+ * commit's for parents, raw and summary, the previous field's for the people),
+ * then author seconds and offset, committer seconds and offset. Then the
+ * encoding and gpgsig headers, an array per commit, or null when no commit of
+ * the batch has one. Commits keep their batch and cut their fields from it
+ * when first read.
  */
 class CommitData {
-  constructor([oids, trees, parents, messages, summaries, people, raw, nums, encodings, gpgsigs]) {
+  constructor([oids, trees, parents, summaries, people, raw, nums, encodings, gpgsigs]) {
     this.oids = oids
     this.trees = trees
     this.parents = parents
-    this.messages = messages
     this.summaries = summaries
     this.people = people
     this.raw = raw
@@ -152,7 +152,7 @@ class CommitData {
 
 const NUMS = 12
 
-/** Where field `k` (0-3: parents, raw, message, summary) of commit `i` starts. */
+/** Where field `k` (0: parents, 1: raw, 3: summary) of commit `i` starts. */
 const startOf = (nums, i, k) => (i === 0 ? 0 : nums[(i - 1) * NUMS + k])
 
 /** The author (`who` 0) or committer (1) of commit `i`; frozen, as one object serves every read. */
@@ -224,8 +224,10 @@ class Commit {
   /** The full message, exactly as stored (decoded as UTF-8). */
   get message() {
     if (this.#message === undefined) {
+      // Decoded from the raw bytes as the addon would (invalid UTF-8 replaced, WHATWG's way, as Rust's lossy decoding).
       const d = this.#d
-      this.#message = d.messages.slice(startOf(d.nums, this.#i, 2), d.nums[this.#i * NUMS + 2])
+      const at = this.#i * NUMS
+      this.#message = d.raw.toString('utf8', startOf(d.nums, this.#i, 1) + d.nums[at + 2], d.nums[at + 1])
     }
     return this.#message
   }

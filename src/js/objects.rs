@@ -73,10 +73,10 @@ fn push_text(out: &mut String, b: &[u8]) -> u64 {
     }
 }
 
-/// Numbers per commit in [`CommitBatch::nums`]: eight lengths (parents, raw
-/// bytes, then UTF-16 units of the message, summary, author name, author
-/// email, committer name, committer email), then author seconds and offset,
-/// committer seconds and offset.
+/// Numbers per commit in [`CommitBatch::nums`]: parents, raw bytes, where the
+/// message starts in the raw object, then the UTF-16 lengths of the summary,
+/// author name, author email, committer name and committer email, then author
+/// seconds and offset, committer seconds and offset.
 const NUMS: usize = 12;
 const LENGTHS: usize = 8;
 
@@ -91,7 +91,6 @@ pub struct CommitBatch {
     hex: Vec<u8>,
     trees: Vec<u8>,
     parents: Vec<u8>,
-    messages: String,
     summaries: String,
     /// Author name and email, committer name and email, per commit, back to back.
     people: String,
@@ -123,7 +122,6 @@ impl CommitBatch {
             self.hex.clear();
             self.trees.clear();
             self.parents.clear();
-            self.messages.clear();
             self.summaries.clear();
             self.people.clear();
             self.raw.clear();
@@ -161,7 +159,7 @@ impl CommitBatch {
         let lengths = [
             c.parents.len() as u64,
             data.len() as u64,
-            push_text(&mut self.messages, msg),
+            c.message_start.min(data.len()) as u64,
             push_text(&mut self.summaries, object::commit::summary(msg).as_bytes()),
             push_text(&mut self.people, a.name),
             push_text(&mut self.people, a.email),
@@ -188,7 +186,6 @@ impl CommitBatch {
         self.hex.extend_from_slice(&other.hex);
         self.trees.extend_from_slice(&other.trees);
         self.parents.extend_from_slice(&other.parents);
-        self.messages.push_str(&other.messages);
         self.summaries.push_str(&other.summaries);
         self.people.push_str(&other.people);
         self.raw.extend_from_slice(&other.raw);
@@ -197,11 +194,11 @@ impl CommitBatch {
         self.gpgsigs.extend(other.gpgsigs.iter().map(|(i, v)| (i + base, v.clone())));
     }
 
-    /// `[oids, trees, parents, messages, summaries, people, raw, nums, encodings, gpgsigs]`:
-    /// `nums` holds per commit the running totals of the eight lengths (so each
-    /// field's end; it starts where the previous commit's ended) and the four
-    /// times; the last two are an array per commit, or null when no commit of
-    /// the batch has the header.
+    /// `[oids, trees, parents, summaries, people, raw, nums, encodings, gpgsigs]`:
+    /// `nums` holds per commit the running totals of the lengths (so each
+    /// field's end; it starts where the previous commit's ended), the message
+    /// start as is, and the four times; the last two are an array per commit,
+    /// or null when no commit of the batch has the header.
     fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
         let n = self.oids.len();
         let sparse = |v: &[(usize, String)]| {
@@ -220,7 +217,7 @@ impl CommitBatch {
         let mut total = [0f64; 4];
         let mut people = 0f64;
         for row in nums.chunks_mut(NUMS) {
-            for k in 0..4 {
+            for k in [0, 1, 3] {
                 total[k] += row[k];
                 row[k] = total[k];
             }
@@ -235,7 +232,6 @@ impl CommitBatch {
                 util::latin1(env, &self.hex),
                 util::latin1(env, &self.trees),
                 util::latin1(env, &self.parents),
-                util::string(env, &self.messages),
                 util::string(env, &self.summaries),
                 util::string(env, &self.people),
                 util::buffer(env, &self.raw),

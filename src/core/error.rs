@@ -47,6 +47,8 @@ pub enum Error {
     InvalidRevision { spec: String, reason: String },
     /// No such path in the tree of `rev`.
     PathNotFound { rev: String, path: String },
+    /// A remote could not be reached, or broke the protocol (`url` as given).
+    Transport { url: String, reason: String },
     /// The repository was closed.
     Closed,
     /// An `AbortSignal` fired.
@@ -81,6 +83,7 @@ impl Error {
             Error::RefNameConflict { .. } => "ERR_REF_NAME_CONFLICT",
             Error::RefLocked { .. } => "ERR_REF_LOCKED",
             Error::InvalidRevision { .. } => "ERR_INVALID_REVISION",
+            Error::Transport { .. } => "ERR_TRANSPORT",
             Error::Closed => "ERR_CLOSED",
             Error::Aborted => "ERR_ABORTED",
             Error::PathNotFound { .. } => "ERR_PATH_NOT_FOUND",
@@ -186,6 +189,7 @@ impl fmt::Display for Error {
             }
             Error::RefLocked { name, path: None } => write!(f, "ref {name} is locked by a prepared transaction"),
             Error::InvalidRevision { spec, reason } => write!(f, "invalid revision {spec:?}: {reason}"),
+            Error::Transport { url, reason } => write!(f, "transport error talking to {url}: {reason}"),
             Error::Closed => write!(f, "the repository is closed"),
             Error::Aborted => write!(f, "the operation was aborted"),
             Error::PathNotFound { rev, path } => write!(f, "path {path:?} does not exist in {rev}"),

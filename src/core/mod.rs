@@ -11,6 +11,7 @@ pub mod log;
 pub mod object;
 pub mod odb;
 pub mod oid;
+pub mod promisor;
 pub mod refs;
 pub mod repo;
 pub mod rev;

@@ -1,0 +1,161 @@
+//! Protocol v2 (gitprotocol-v2): the capability advertisement and `ls-refs`.
+
+use crate::core::error::{Error, Result};
+use crate::core::oid::ObjectId;
+use crate::core::promisor::pktline::{self, Packet};
+use crate::core::promisor::transport::Connection;
+
+/// What the server advertised: `key` or `key=value` lines after `version 2`.
+#[derive(Debug, Default)]
+pub struct Capabilities {
+    pub lines: Vec<String>,
+}
+
+impl Capabilities {
+    /// The value of capability `key`: `Some("")` for a bare key, None if absent.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.lines.iter().find_map(|l| match l.split_once('=') {
+            Some((k, v)) if k == key => Some(v),
+            None if l == key => Some(""),
+            _ => None,
+        })
+    }
+}
+
+/// Read the capability advertisement; it must be protocol v2.
+pub fn handshake(c: &mut Connection) -> Result<Capabilities> {
+    let mut caps = Capabilities::default();
+    let mut first = true;
+    loop {
+        let url = &c.url;
+        let p = c.reader.read().map_err(|r| Error::Transport { url: url.clone(), reason: r })?;
+        match p.line() {
+            Some(l) if first => {
+                if l != b"version 2" {
+                    let got = String::from_utf8_lossy(l).into_owned();
+                    return Err(Error::Transport { url: url.clone(), reason: format!("the server does not speak protocol v2 (it said {got:?})") });
+                }
+                first = false;
+            }
+            Some(l) => caps.lines.push(String::from_utf8_lossy(l).into_owned()),
+            None if p == Packet::Flush && !first => return Ok(caps),
+            None => return Err(Error::Transport { url: url.clone(), reason: "unexpected packet in the capability advertisement".into() }),
+        }
+    }
+}
+
+/// One ref as `ls-refs` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRef {
+    pub name: String,
+    /// None for an unborn ref (HEAD of an empty repository).
+    pub oid: Option<ObjectId>,
+    pub symref_target: Option<String>,
+    pub peeled: Option<ObjectId>,
+}
+
+/// `ls-refs` with `symrefs`, `peel` (and `unborn` when offered), for refs
+/// under `prefixes` (all refs when empty; HEAD is only listed when asked for).
+pub fn ls_refs(c: &mut Connection, caps: &Capabilities, prefixes: &[&str]) -> Result<Vec<RemoteRef>> {
+    let mut req = Vec::new();
+    pktline::line(&mut req, "command=ls-refs");
+    pktline::line(&mut req, concat!("agent=ferrogit/", env!("CARGO_PKG_VERSION")));
+    if caps.get("object-format").is_some() {
+        pktline::line(&mut req, "object-format=sha1");
+    }
+    pktline::delim(&mut req);
+    pktline::line(&mut req, "symrefs");
+    pktline::line(&mut req, "peel");
+    if caps.get("ls-refs").is_some_and(|v| v.split(' ').any(|f| f == "unborn")) {
+        pktline::line(&mut req, "unborn");
+    }
+    for p in prefixes {
+        pktline::line(&mut req, &format!("ref-prefix {p}"));
+    }
+    pktline::flush(&mut req);
+    pktline::send(&mut c.writer, &req).map_err(|r| c.err(r))?;
+    let mut out = Vec::new();
+    loop {
+        let url = &c.url;
+        let p = c.reader.read().map_err(|r| Error::Transport { url: url.clone(), reason: r })?;
+        let line = match p {
+            Packet::Flush => return Ok(out),
+            Packet::Data(_) => String::from_utf8_lossy(p.line().unwrap_or_default()).into_owned(),
+            _ => return Err(Error::Transport { url: url.clone(), reason: "unexpected packet in the ls-refs response".into() }),
+        };
+        let bad = || c.err(format!("bad ls-refs line {line:?}"));
+        let mut parts = line.split(' ');
+        let (first, name) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+        let oid = if first == "unborn" { None } else { Some(ObjectId::from_hex(first.as_bytes()).ok_or_else(bad)?) };
+        let mut r = RemoteRef { name: name.to_string(), oid, symref_target: None, peeled: None };
+        for attr in parts {
+            if let Some(t) = attr.strip_prefix("symref-target:") {
+                r.symref_target = Some(t.to_string());
+            } else if let Some(p) = attr.strip_prefix("peeled:") {
+                r.peeled = Some(ObjectId::from_hex(p.as_bytes()).ok_or_else(bad)?);
+            }
+        }
+        out.push(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::promisor::transport::connect;
+    use crate::core::testutil::{git_bytes, git_ok, TempDir};
+
+    /// Our listing in `git ls-remote --symref` form.
+    fn as_ls_remote(refs: &[RemoteRef]) -> String {
+        let mut out = String::new();
+        for r in refs {
+            if let Some(t) = &r.symref_target {
+                out.push_str(&format!("ref: {t}\t{}\n", r.name));
+            }
+            if let Some(o) = r.oid {
+                out.push_str(&format!("{o}\t{}\n", r.name));
+            }
+            if let Some(p) = r.peeled {
+                out.push_str(&format!("{p}\t{}^{{}}\n", r.name));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ls_refs_equals_git_ls_remote() {
+        let tmp = TempDir::new("v2-ls-refs");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "main", "."]);
+        git_ok(dir, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git_ok(dir, &["tag", "-a", "-m", "annotated", "v1"]);
+        git_ok(dir, &["tag", "light"]);
+        git_ok(dir, &["branch", "side"]);
+        git_ok(dir, &["symbolic-ref", "refs/heads/alias", "refs/heads/side"]);
+        let url = format!("file://{}", dir.display());
+        let mut c = connect(&url).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        assert!(caps.get("ls-refs").is_some() && caps.get("fetch").is_some(), "{:?}", caps.lines);
+        let refs = ls_refs(&mut c, &caps, &["HEAD", "refs/"]).expect("ls-refs");
+        let want = git_bytes(dir, &["ls-remote", "--symref", &url], None);
+        assert_eq!(as_ls_remote(&refs), String::from_utf8_lossy(&want));
+        // A second command on the same connection, with a narrower prefix.
+        let tags = ls_refs(&mut c, &caps, &["refs/tags/"]).expect("ls-refs");
+        assert_eq!(tags.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["refs/tags/light", "refs/tags/v1"]);
+        // An empty repository: HEAD is unborn.
+        let empty = TempDir::new("v2-empty");
+        git_ok(&empty.0, &["init", "-q", "-b", "trunk", "."]);
+        let mut c = connect(&empty.0.display().to_string()).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        let refs = ls_refs(&mut c, &caps, &["HEAD"]).expect("ls-refs");
+        assert_eq!(refs, [RemoteRef { name: "HEAD".into(), oid: None, symref_target: Some("refs/heads/trunk".into()), peeled: None }]);
+    }
+
+    #[test]
+    fn unreachable_or_broken_remotes_are_transport_errors() {
+        assert_eq!(connect("/nonexistent/ferrogit/remote").err().map(|e| e.code()), Some("ERR_TRANSPORT"));
+        let tmp = TempDir::new("v2-not-a-repo");
+        let mut c = connect(&tmp.0.display().to_string()).expect("spawns");
+        assert_eq!(handshake(&mut c).map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
+    }
+}

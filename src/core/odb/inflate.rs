@@ -44,11 +44,28 @@ pub fn inflate_exact(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<(
     if r.is_err() {
         out.truncate(start);
     }
+    r.map(|_| ())
+}
+
+/// [`inflate_exact`] for a stream whose end is not known in advance (a pack
+/// being received): returns how many input bytes the stream took.
+pub fn inflate_counted(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result<usize, String> {
+    if expected > max_output(input.len()) {
+        return Err(format!("declared size {expected} cannot come from {} compressed bytes", input.len()));
+    }
+    let expected = usize::try_from(expected).map_err(|_| "declared size does not fit in memory".to_string())?;
+    out.try_reserve_exact(expected).map_err(|_| format!("cannot allocate {expected} bytes"))?;
+    let start = out.len();
+    let r = inflate_stream(input, expected, out);
+    if r.is_err() {
+        out.truncate(start);
+    }
     r
 }
 
-/// `inflate_exact` by zlib, a piece at a time, never past `expected`.
-fn inflate_stream(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<(), String> {
+/// `inflate_exact` by zlib, a piece at a time, never past `expected`; returns
+/// the input bytes the stream took.
+fn inflate_stream(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<usize, String> {
     INFLATER.with(|d| {
         let mut d = d.borrow_mut();
         d.reset(true);
@@ -94,7 +111,7 @@ fn inflate_stream(input: &[u8], expected: usize, out: &mut Vec<u8>) -> Result<()
                             out.len() - start
                         ));
                     }
-                    return Ok(());
+                    return Ok(d.total_in() as usize);
                 }
                 Status::Ok | Status::BufError => {
                     if d.total_in() as usize == consumed && d.total_out() == before_out {

@@ -5,5 +5,6 @@ pub mod cache;
 pub mod data;
 pub mod delta;
 pub mod index;
+pub mod ingest;
 
 pub use data::Pack;

@@ -99,6 +99,100 @@ pub fn ls_refs(c: &mut Connection, caps: &Capabilities, prefixes: &[&str]) -> Re
     }
 }
 
+/// What to ask `fetch` for.
+#[derive(Debug, Default)]
+pub struct FetchRequest<'a> {
+    pub wants: &'a [ObjectId],
+    pub haves: &'a [ObjectId],
+    /// A partial-clone filter spec (`blob:none`, `tree:0`, `blob:limit=<n>`).
+    pub filter: Option<&'a str>,
+    /// `deepen <n>`: a shallow fetch.
+    pub depth: Option<u32>,
+}
+
+/// What `fetch` sent back.
+#[derive(Debug, Default)]
+pub struct FetchResponse {
+    /// The pack, whole (sideband-64k band 1).
+    pub pack: Vec<u8>,
+    /// `shallow <oid>` lines of a deepened fetch.
+    pub shallow: Vec<ObjectId>,
+}
+
+/// Bytes of pack the server may send in one fetch before it is refused.
+pub const MAX_FETCH_BYTES: usize = 16 << 30;
+
+/// `fetch` with `done` (no negotiation rounds): the pack for `req`, with
+/// progress text (sideband band 2) handed to `progress` as it arrives.
+pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, progress: &mut dyn FnMut(&[u8])) -> Result<FetchResponse> {
+    let features: Vec<&str> = caps.get("fetch").unwrap_or_default().split(' ').collect();
+    if req.filter.is_some() && !features.contains(&"filter") {
+        return Err(c.err("the server does not allow filters (uploadpack.allowFilter)"));
+    }
+    if req.depth.is_some() && !features.contains(&"shallow") {
+        return Err(c.err("the server does not allow shallow fetches"));
+    }
+    let mut out = Vec::new();
+    pktline::line(&mut out, "command=fetch");
+    pktline::line(&mut out, concat!("agent=ferrogit/", env!("CARGO_PKG_VERSION")));
+    if caps.get("object-format").is_some() {
+        pktline::line(&mut out, "object-format=sha1");
+    }
+    pktline::delim(&mut out);
+    pktline::line(&mut out, "thin-pack");
+    pktline::line(&mut out, "ofs-delta");
+    if let Some(f) = req.filter {
+        pktline::line(&mut out, &format!("filter {f}"));
+    }
+    if let Some(d) = req.depth {
+        pktline::line(&mut out, &format!("deepen {d}"));
+    }
+    for w in req.wants {
+        pktline::line(&mut out, &format!("want {w}"));
+    }
+    for h in req.haves {
+        pktline::line(&mut out, &format!("have {h}"));
+    }
+    pktline::line(&mut out, "done");
+    pktline::flush(&mut out);
+    pktline::send(&mut c.writer, &out).map_err(|r| c.err(r))?;
+    let mut resp = FetchResponse::default();
+    let mut in_pack = false;
+    loop {
+        let url = &c.url;
+        let fail = |reason: String| Error::Transport { url: url.clone(), reason };
+        let p = c.reader.read().map_err(fail)?;
+        match p {
+            Packet::Flush if in_pack => return Ok(resp),
+            Packet::Flush => return Err(fail("the server ended the fetch without a pack".into())),
+            Packet::Delim | Packet::ResponseEnd => {}
+            Packet::Data(d) if in_pack => match d.split_first() {
+                Some((1, bytes)) => {
+                    if resp.pack.len() + bytes.len() > MAX_FETCH_BYTES {
+                        return Err(fail(format!("the pack is larger than {MAX_FETCH_BYTES} bytes")));
+                    }
+                    resp.pack.extend_from_slice(bytes);
+                }
+                Some((2, text)) => progress(text),
+                Some((3, text)) => return Err(fail(format!("the server failed: {}", String::from_utf8_lossy(text).trim_end()))),
+                _ => return Err(fail("bad sideband packet".into())),
+            },
+            Packet::Data(_) => {
+                let line = p.line().unwrap_or_default();
+                if line == b"packfile" {
+                    in_pack = true;
+                } else if let Some(id) = line.strip_prefix(b"shallow ") {
+                    let id = ObjectId::from_hex(id).ok_or_else(|| fail("bad shallow line".into()))?;
+                    resp.shallow.push(id);
+                } else if let Some(msg) = line.strip_prefix(b"ERR ") {
+                    return Err(fail(format!("the server refused: {}", String::from_utf8_lossy(msg))));
+                }
+                // Section headers and other lines (acknowledgments, wanted-refs) need nothing here.
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,10 +246,58 @@ mod tests {
     }
 
     #[test]
+    fn fetch_with_a_filter_then_one_missing_blob() {
+        let tmp = TempDir::new("v2-fetch");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "main", "."]);
+        for i in 0..5 {
+            std::fs::write(dir.join(format!("f{i}")), format!("content {i}\n").repeat(20)).expect("write");
+            git_ok(dir, &["add", "-A"]);
+            git_ok(dir, &["commit", "-q", "-m", &format!("c{i}")]);
+        }
+        git_ok(dir, &["config", "uploadpack.allowFilter", "true"]);
+        let head = ObjectId::from_hex(git_ok(dir, &["rev-parse", "HEAD"]).as_bytes()).expect("oid");
+        let url = dir.display().to_string();
+        let mut c = connect(&url).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        let mut progress = Vec::new();
+        let got = fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut |t| progress.extend_from_slice(t)).expect("fetch");
+        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).expect("a complete pack");
+        let mut ours: Vec<String> = indexed.entries.iter().map(|e| e.oid.to_hex()).collect();
+        ours.sort();
+        let listed = git_ok(dir, &["rev-list", "--objects", "--filter=blob:none", "HEAD"]);
+        let mut want: Vec<String> = listed.lines().map(|l| l.split(' ').next().unwrap_or("").to_string()).collect();
+        want.sort();
+        assert_eq!(ours, want);
+        // Then one blob by id, with no haves, as a lazy read asks for it.
+        let blob = ObjectId::from_hex(git_ok(dir, &["rev-parse", "HEAD:f3"]).as_bytes()).expect("oid");
+        let mut c = connect(&url).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        let got = fetch(&mut c, &caps, &FetchRequest { wants: &[blob], ..Default::default() }, &mut |_| {}).expect("fetch");
+        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).expect("pack");
+        assert_eq!(indexed.entries.iter().map(|e| e.oid).collect::<Vec<_>>(), [blob]);
+        // A filter the server does not allow is refused before asking.
+        git_ok(dir, &["config", "uploadpack.allowFilter", "false"]);
+        let mut c = connect(&url).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut |_| {});
+        assert_eq!(r.map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
+    }
+
+    #[test]
     fn unreachable_or_broken_remotes_are_transport_errors() {
         assert_eq!(connect("/nonexistent/ferrogit/remote").err().map(|e| e.code()), Some("ERR_TRANSPORT"));
         let tmp = TempDir::new("v2-not-a-repo");
         let mut c = connect(&tmp.0.display().to_string()).expect("spawns");
         assert_eq!(handshake(&mut c).map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
+        // An object the server does not have.
+        let tmp = TempDir::new("v2-missing");
+        git_ok(&tmp.0, &["init", "-q", "."]);
+        git_ok(&tmp.0, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        let mut c = connect(&tmp.0.display().to_string()).expect("connect");
+        let caps = handshake(&mut c).expect("v2");
+        let nowhere = ObjectId::from_hex(b"0123456789012345678901234567890123456789").expect("oid");
+        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[nowhere], ..Default::default() }, &mut |_| {});
+        assert_eq!(r.map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
     }
 }

@@ -231,3 +231,45 @@ mod tests {
         out
     }
 }
+
+/// Put a received pack into `objects_dir/pack` as `pack-<checksum>.pack`, its
+/// `.idx` and, for a promisor remote's pack, a `.promisor` file holding
+/// `promisor` (git writes the refs it fetched there; empty is fine). Each file
+/// is written to a temp file and renamed into place, the `.idx` last, because
+/// readers find packs by their index: until it appears nothing sees the pack,
+/// and a failure leaves nothing behind. A pack already there is kept as is.
+pub fn write_pack(objects_dir: &Path, checksum: &[u8; 20], pack: &[u8], idx: &[u8], promisor: Option<&[u8]>) -> Result<PathBuf> {
+    use std::io::Write;
+    let dir = objects_dir.join("pack");
+    let hex: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
+    let base = dir.join(format!("pack-{hex}"));
+    let idx_path = base.with_extension("idx");
+    if idx_path.exists() {
+        return Ok(base.with_extension("pack"));
+    }
+    let mut files: Vec<(&[u8], PathBuf)> = vec![(pack, base.with_extension("pack"))];
+    if let Some(p) = promisor {
+        files.push((p, base.with_extension("promisor")));
+    }
+    files.push((idx, idx_path));
+    let mut placed: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<()> {
+        for (bytes, dest) in &files {
+            let (mut f, tmp) = create_tmpfile(&dir)?;
+            let mut guard = TmpGuard(Some(tmp.clone()));
+            f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+            drop(f);
+            std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+            guard.0 = None;
+            placed.push(dest.clone());
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for p in placed {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
+    Ok(base.with_extension("pack"))
+}

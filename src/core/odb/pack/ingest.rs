@@ -308,6 +308,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_pack_is_read_by_git_and_by_us() {
+        let src = repo();
+        let all = git_bytes(&src.0, &["rev-list", "--objects", "--all"], None);
+        let pack = git_bytes(&src.0, &["pack-objects", "--stdout", "-q"], Some(&all));
+        let got = index_pack(&pack, &no_external).expect("indexes");
+        let dst = TempDir::new("ingest-store");
+        git_ok(&dst.0, &["init", "-q", "--bare", "."]);
+        let objects = dst.0.join("objects");
+        let path = crate::core::odb::write::write_pack(&objects, &got.checksum, &pack, &idx_v2(&got.entries, &got.checksum), Some(b"")).expect("stored");
+        // Only the three files: no temp file left.
+        let mut names: Vec<String> = std::fs::read_dir(objects.join("pack")).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        let stem = path.file_stem().expect("stem").to_string_lossy().into_owned();
+        assert_eq!(names, [format!("{stem}.idx"), format!("{stem}.pack"), format!("{stem}.promisor")]);
+        git_ok(&dst.0, &["verify-pack", &path.with_extension("idx").display().to_string()]);
+        let repo = crate::core::repo::Repository::open(&dst.0, &Default::default()).expect("open");
+        let mut v = Vec::new();
+        for e in &got.entries {
+            let kind = repo.odb.read(&e.oid, &mut v).expect("read").expect("present");
+            assert_eq!(object::hash(kind, &v), e.oid);
+        }
+        let listed = git_ok(&dst.0, &["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"]);
+        assert_eq!(listed.lines().count(), got.entries.len());
+        // Storing it again keeps what is there.
+        assert_eq!(crate::core::odb::write::write_pack(&objects, &got.checksum, &pack, b"garbage", None).expect("kept"), path);
+        git_ok(&dst.0, &["verify-pack", &path.with_extension("idx").display().to_string()]);
+    }
+
+    #[test]
     fn damaged_packs_are_refused() {
         let tmp = repo();
         let dir = &tmp.0;

@@ -22,10 +22,7 @@ thread_local! {
 #[napi(js_name = "__setErrorClass", skip_typescript)]
 #[cfg_attr(test, allow(dead_code))]
 pub fn set_error_class(env: Env, class: JsRaw) -> Result<()> {
-    let mut r = ptr::null_mut();
-    // SAFETY: class is a live value of this env; the reference keeps it for the module's life.
-    unsafe { sys::napi_create_reference(env.raw(), class.0, 1, &mut r) };
-    ERROR_CLASS.with(|c| c.set(r));
+    ERROR_CLASS.with(|c| c.set(util::keep(env.raw(), class.0)));
     Ok(())
 }
 

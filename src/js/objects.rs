@@ -252,10 +252,7 @@ thread_local! {
 #[napi(js_name = "__setCommitMaker", skip_typescript)]
 #[cfg_attr(test, allow(dead_code))]
 pub fn set_commit_maker(env: Env, f: JsRaw) -> Result<()> {
-    let mut r = ptr::null_mut();
-    // SAFETY: f is a live value of this env; the reference keeps it for the module's life.
-    unsafe { sys::napi_create_reference(env.raw(), f.0, 1, &mut r) };
-    COMMIT_MAKER.with(|c| c.set(r));
+    COMMIT_MAKER.with(|c| c.set(util::keep(env.raw(), f.0)));
     Ok(())
 }
 

@@ -182,3 +182,12 @@ pub fn float64_array(env: sys::napi_env, data: &[f64]) -> sys::napi_value {
     }
     v
 }
+
+/// A strong reference to `v` that lives as long as the module: for what
+/// `index.js` hands over once at load (the GitError class, the Commit maker).
+pub fn keep(env: sys::napi_env, v: sys::napi_value) -> sys::napi_ref {
+    let mut r = ptr::null_mut();
+    // SAFETY: v is a live value of this env; the reference is never deleted.
+    unsafe { sys::napi_create_reference(env, v, 1, &mut r) };
+    r
+}

@@ -44,6 +44,19 @@ pub fn handshake(c: &mut Connection) -> Result<Capabilities> {
     }
 }
 
+/// The start of a v2 request: the command, our agent, the object format when
+/// the server names one, and the delimiter before the arguments.
+fn command(name: &str, caps: &Capabilities) -> Vec<u8> {
+    let mut req = Vec::new();
+    pktline::line(&mut req, &format!("command={name}"));
+    pktline::line(&mut req, concat!("agent=ferrogit/", env!("CARGO_PKG_VERSION")));
+    if caps.get("object-format").is_some() {
+        pktline::line(&mut req, "object-format=sha1");
+    }
+    pktline::delim(&mut req);
+    req
+}
+
 /// One ref as `ls-refs` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteRef {
@@ -57,13 +70,7 @@ pub struct RemoteRef {
 /// `ls-refs` with `symrefs`, `peel` (and `unborn` when offered), for refs
 /// under `prefixes` (all refs when empty; HEAD is only listed when asked for).
 pub fn ls_refs(c: &mut Connection, caps: &Capabilities, prefixes: &[&str]) -> Result<Vec<RemoteRef>> {
-    let mut req = Vec::new();
-    pktline::line(&mut req, "command=ls-refs");
-    pktline::line(&mut req, concat!("agent=ferrogit/", env!("CARGO_PKG_VERSION")));
-    if caps.get("object-format").is_some() {
-        pktline::line(&mut req, "object-format=sha1");
-    }
-    pktline::delim(&mut req);
+    let mut req = command("ls-refs", caps);
     pktline::line(&mut req, "symrefs");
     pktline::line(&mut req, "peel");
     if caps.get("ls-refs").is_some_and(|v| v.split(' ').any(|f| f == "unborn")) {
@@ -132,13 +139,7 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pr
     if req.depth.is_some() && !features.contains(&"shallow") {
         return Err(c.err("the server does not allow shallow fetches"));
     }
-    let mut out = Vec::new();
-    pktline::line(&mut out, "command=fetch");
-    pktline::line(&mut out, concat!("agent=ferrogit/", env!("CARGO_PKG_VERSION")));
-    if caps.get("object-format").is_some() {
-        pktline::line(&mut out, "object-format=sha1");
-    }
-    pktline::delim(&mut out);
+    let mut out = command("fetch", caps);
     pktline::line(&mut out, "thin-pack");
     pktline::line(&mut out, "ofs-delta");
     if let Some(f) = req.filter {

@@ -252,6 +252,24 @@ impl Repository {
         Repository { layout: Layout::in_memory(), config, odb, refs: Box::new(refs) }
     }
 
+    /// The context ref transactions run in: this repository's objects and
+    /// config, and the committer reflog entries name (as `git var
+    /// GIT_COMMITTER_IDENT`: environment, then config; the time now).
+    pub fn tx_context(&self) -> crate::core::refs::TxContext<'_> {
+        let git_dir = (!self.layout.is_in_memory()).then_some(self.layout.git_dir.as_path());
+        crate::core::refs::TxContext {
+            odb: &self.odb,
+            config: &self.config,
+            is_bare: self.layout.is_bare,
+            committer: crate::core::identity::committer(&self.config, git_dir),
+        }
+    }
+
+    /// Commit ref `edits`, all or nothing.
+    pub fn commit_ref_edits(&self, edits: Vec<crate::core::refs::transaction::Edit>) -> Result<()> {
+        self.refs.commit(edits, &self.tx_context())
+    }
+
     /// True for a repository made by [`Repository::in_memory`].
     pub fn is_in_memory(&self) -> bool {
         self.odb.is_in_memory()

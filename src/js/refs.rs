@@ -10,7 +10,6 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::error::Error as CoreError;
-use crate::core::object::Signature;
 use crate::core::oid::ObjectId;
 use crate::core::refs::transaction::{Change, Edit, Expect};
 use crate::core::refs::{name, Prepared, Ref, TxContext};
@@ -354,16 +353,8 @@ fn message_from(env: sys::napi_env, options: &Option<JsRaw>) -> Result<Option<St
     })
 }
 
-/// Who reflog entries name: GIT_COMMITTER_* first, then `committer.*` /
-/// `user.*` from the repository, global and system config (read once), as
-/// `git var GIT_COMMITTER_IDENT`; the time is now, in the local zone.
-fn committer(repo: &crate::core::repo::Repository) -> Signature {
-    let git_dir = (!repo.layout.is_in_memory()).then_some(repo.layout.git_dir.as_path());
-    crate::core::identity::committer(&repo.config, git_dir)
-}
-
 fn tx_context(repo: &crate::core::repo::Repository) -> TxContext<'_> {
-    TxContext { odb: &repo.odb, config: &repo.config, is_bare: repo.layout.is_bare, committer: committer(repo) }
+    repo.tx_context()
 }
 
 fn run_transaction(repo: &crate::core::repo::Repository, edits: Vec<Edit>) -> std::result::Result<(), CoreError> {

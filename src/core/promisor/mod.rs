@@ -3,6 +3,7 @@
 //! protocol v2 (`ls-refs` so far). Pack ingest, clone, fetch and the lazy
 //! promisor store are built on these (issue 5; not yet).
 
+pub mod clone;
 pub mod pktline;
 pub mod transport;
 pub mod v2;

@@ -1,0 +1,140 @@
+//! Cloning (so far: bare clones from local remotes, with an optional
+//! partial-clone filter), writing what `git clone --bare [--filter]` writes:
+//! the pack (a promisor pack when filtered) with its index, every branch and
+//! tag, `HEAD` naming the remote's default branch, and the remote's config,
+//! so that git works in our clones (its own lazy fetch included).
+
+use std::path::{Path, PathBuf};
+
+use crate::core::error::{Error, Result};
+use crate::core::oid::ObjectId;
+use crate::core::odb::pack::ingest;
+use crate::core::promisor::{transport, v2};
+use crate::core::refs::transaction::{Change, Edit, Expect};
+
+/// What to clone.
+#[derive(Debug, Default, Clone)]
+pub struct CloneOptions {
+    /// A partial-clone filter (`blob:none`, `tree:0`, `blob:limit=<n>`).
+    pub filter: Option<String>,
+}
+
+/// Clone `url` into a new bare repository at `path`; returns its git dir.
+pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: &mut dyn FnMut(&[u8])) -> Result<PathBuf> {
+    if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(Error::Io { path: Some(path.to_path_buf()), message: "destination exists and is not an empty directory".into() });
+    }
+    let mut c = transport::connect(url)?;
+    let caps = v2::handshake(&mut c)?;
+    let refs = v2::ls_refs(&mut c, &caps, &["HEAD", "refs/heads/", "refs/tags/"])?;
+    let head_target = refs.iter().find(|r| r.name == "HEAD").and_then(|r| r.symref_target.clone());
+    let branch = head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/"));
+    let git_dir = crate::core::init::init(path, true, branch)?;
+    write_remote_config(&git_dir, url, opts.filter.as_deref())?;
+    let stored: Vec<&v2::RemoteRef> = refs.iter().filter(|r| r.name != "HEAD" && r.oid.is_some()).collect();
+    let mut wants: Vec<ObjectId> = stored.iter().filter_map(|r| r.oid).collect();
+    wants.sort_by(|a, b| a.0.cmp(&b.0));
+    wants.dedup();
+    if !wants.is_empty() {
+        let req = v2::FetchRequest { wants: &wants, filter: opts.filter.as_deref(), ..Default::default() };
+        let got = v2::fetch(&mut c, &caps, &req, progress)?;
+        let bad = |r: String| Error::Transport { url: url.to_string(), reason: format!("the server sent a bad pack: {r}") };
+        let indexed = ingest::index_pack(&got.pack, &|_| None).map_err(bad)?;
+        let idx = ingest::idx_v2(&indexed.entries, &indexed.checksum);
+        // As git: a promisor pack lists the refs it was fetched for.
+        let promisor: Option<String> = opts.filter.as_ref().map(|_| stored.iter().filter_map(|r| r.oid.map(|o| format!("{o} {}\n", r.name))).collect());
+        crate::core::odb::write::write_pack(&git_dir.join("objects"), &indexed.checksum, &got.pack, &idx, promisor.as_deref().map(str::as_bytes))?;
+    }
+    let repo = crate::core::repo::Repository::open(&git_dir, &Default::default())?;
+    let edits: Vec<Edit> = stored.iter().filter_map(|r| Some(Edit::new(r.name.clone(), Change::Update(r.oid?), Expect::Any))).collect();
+    if !edits.is_empty() {
+        repo.commit_ref_edits(edits)?;
+    }
+    Ok(git_dir)
+}
+
+/// `[remote "origin"]` as `git clone --bare` writes it, and format version 1
+/// for a partial clone (its `remote.<name>.promisor` needs it).
+fn write_remote_config(git_dir: &Path, url: &str, filter: Option<&str>) -> Result<()> {
+    let path = git_dir.join("config");
+    let mut text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    if filter.is_some() {
+        text = text.replacen("repositoryformatversion = 0", "repositoryformatversion = 1", 1);
+    }
+    let quote = |v: &str| if v.contains(['"', '\\']) { format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")) } else { v.to_string() };
+    text.push_str(&format!("[remote \"origin\"]\n\turl = {}\n", quote(url)));
+    if let Some(f) = filter {
+        text.push_str(&format!("\tpromisor = true\n\tpartialclonefilter = {}\n", quote(f)));
+    }
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testutil::{git_ok, TempDir};
+
+    fn server() -> TempDir {
+        let tmp = TempDir::new("clone-server");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "trunk", "."]);
+        for i in 0..6 {
+            std::fs::write(dir.join(format!("f{}", i % 3)), format!("content {i}\n").repeat(30)).expect("write");
+            git_ok(dir, &["add", "-A"]);
+            git_ok(dir, &["commit", "-q", "-m", &format!("c{i}")]);
+            if i == 2 {
+                git_ok(dir, &["tag", "-a", "-m", "t", "v1"]);
+                git_ok(dir, &["branch", "old"]);
+            }
+        }
+        git_ok(dir, &["tag", "light"]);
+        git_ok(dir, &["config", "uploadpack.allowFilter", "true"]);
+        tmp
+    }
+
+    #[test]
+    fn bare_partial_clone_is_what_git_clone_makes_and_git_works_in_it() {
+        let srv = server();
+        let url = format!("file://{}", srv.0.display());
+        let out = TempDir::new("clone-out");
+        let ours = out.0.join("ours.git");
+        let theirs = out.0.join("theirs.git");
+        let opts = CloneOptions { filter: Some("blob:none".into()) };
+        clone_bare(&url, &ours, &opts, &mut |_| {}).expect("clone");
+        git_ok(&out.0, &["clone", "-q", "--bare", "--filter=blob:none", &url, &theirs.display().to_string()]);
+        for args in [
+            &["for-each-ref", "--format=%(objectname) %(objecttype) %(refname)"][..],
+            &["symbolic-ref", "HEAD"],
+            &["config", "--local", "--get", "remote.origin.url"],
+            &["config", "--local", "--get", "remote.origin.promisor"],
+            &["config", "--local", "--get", "remote.origin.partialclonefilter"],
+            &["config", "--local", "--get", "core.repositoryformatversion"],
+            &["rev-list", "--objects", "--all", "--missing=print"],
+        ] {
+            assert_eq!(git_ok(&ours, args), git_ok(&theirs, args), "git {args:?}");
+        }
+        git_ok(&ours, &["fsck", "--no-progress"]);
+        // git's own lazy fetch works in our clone.
+        let want = git_ok(&srv.0, &["cat-file", "-p", "v1:f1"]);
+        assert_eq!(git_ok(&ours, &["cat-file", "-p", "v1:f1"]), want);
+    }
+
+    #[test]
+    fn full_and_empty_clones() {
+        let srv = server();
+        let out = TempDir::new("clone-full");
+        let ours = out.0.join("full.git");
+        clone_bare(&srv.0.display().to_string(), &ours, &CloneOptions::default(), &mut |_| {}).expect("clone");
+        git_ok(&ours, &["fsck", "--no-progress", "--strict"]);
+        assert_eq!(git_ok(&ours, &["rev-list", "--objects", "--all"]), git_ok(&srv.0, &["rev-list", "--objects", "--all"]));
+        assert!(git_ok(&ours, &["config", "--local", "--get-regexp", "remote"]).lines().all(|l| !l.contains("promisor")));
+        let empty = TempDir::new("clone-empty-src");
+        git_ok(&empty.0, &["init", "-q", "-b", "dev", "."]);
+        let e = out.0.join("empty.git");
+        clone_bare(&empty.0.display().to_string(), &e, &CloneOptions::default(), &mut |_| {}).expect("clone");
+        assert_eq!(git_ok(&e, &["symbolic-ref", "HEAD"]), "refs/heads/dev");
+        // Into a non-empty directory: refused, nothing touched.
+        assert!(clone_bare(&empty.0.display().to_string(), &ours, &CloneOptions::default(), &mut |_| {}).is_err());
+        git_ok(&ours, &["fsck", "--no-progress"]);
+    }
+}

@@ -150,6 +150,19 @@ impl Config {
         }
     }
 
+    /// The subsections of `section` (`remote "origin"` → `origin`), in first-seen order.
+    pub fn subsections(&self, section: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (s, sub, _, _) in &self.entries {
+            if let Some(sub) = sub {
+                if s.eq_ignore_ascii_case(section) && !out.contains(sub) {
+                    out.push(sub.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Every key and last value of a section without subsection (for `extensions`).
     pub fn section(&self, section: &str) -> Vec<(String, Option<String>)> {
         let mut out: Vec<(String, Option<String>)> = Vec::new();

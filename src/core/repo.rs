@@ -202,9 +202,24 @@ impl Repository {
         let cache = Arc::new(Cache::new(opts.cache_bytes));
         let mut odb = composite::Store::open(&layout.common_dir.join("objects"), cache);
         odb.set_write_options(crate::core::odb::write::Options::from_config(&config));
+        if let Some(p) = promisor_remote(&config) {
+            odb.set_promisor(p);
+        }
         let refs = Box::new(crate::core::refs::files::Store::new(&layout.git_dir, &layout.common_dir));
         Ok(Repository { layout, config, odb, refs })
     }
+}
+
+/// The partial clone's promisor remote, as git finds it: a remote with
+/// `promisor = true`, or the one `extensions.partialClone` names.
+fn promisor_remote(config: &Config) -> Option<composite::Promisor> {
+    let named = config.get("extensions", "partialclone").flatten().map(str::to_string);
+    let name = config.subsections("remote").into_iter().find(|r| {
+        Some(r) == named.as_ref() || config.get_sub("remote", Some(r), "promisor").flatten().and_then(crate::core::config::parse_bool) == Some(true)
+    })?;
+    let url = config.get_sub("remote", Some(&name), "url").flatten()?.to_string();
+    let filter = config.get_sub("remote", Some(&name), "partialclonefilter").flatten().map(str::to_string);
+    Some(composite::Promisor::new(url, filter))
 }
 
 impl Repository {

@@ -42,6 +42,25 @@ pub struct Store {
     next_pack_id: Arc<AtomicU32>,
     /// How [`Store::write`] writes loose objects.
     write_opts: write::Options,
+    /// The remote a partial clone fetches missing objects from.
+    promisor: Option<Promisor>,
+}
+
+/// A partial clone's promisor remote: reading an object that is not here
+/// fetches it (as git's lazy fetch), then reads it from the new pack.
+pub struct Promisor {
+    pub url: String,
+    /// `remote.<name>.partialclonefilter`, used for the lazy fetch too, so a
+    /// missing tree does not bring every blob under it.
+    pub filter: Option<String>,
+    /// One lazy fetch at a time: a second reader of the same object then finds it here.
+    fetching: Mutex<()>,
+}
+
+impl Promisor {
+    pub fn new(url: String, filter: Option<String>) -> Promisor {
+        Promisor { url, filter, fetching: Mutex::new(()) }
+    }
 }
 
 impl Store {
@@ -74,6 +93,7 @@ impl Store {
             cache,
             next_pack_id: ids,
             write_opts: write::Options::default(),
+            promisor: None,
         };
         s.scan_packs();
         s
@@ -94,6 +114,7 @@ impl Store {
             cache,
             next_pack_id: Arc::new(AtomicU32::new(0)),
             write_opts: write::Options::default(),
+            promisor: None,
         }
     }
 
@@ -115,6 +136,39 @@ impl Store {
     /// Set how loose objects are written (compression, fsync); see [`write::Options::from_config`].
     pub fn set_write_options(&mut self, opts: write::Options) {
         self.write_opts = opts;
+    }
+
+    /// Make reads of missing objects fetch them from `p` (a partial clone).
+    pub fn set_promisor(&mut self, p: Promisor) {
+        self.promisor = Some(p);
+    }
+
+    /// Fetch the missing `oid` from the promisor remote with no haves, store
+    /// the pack as a promisor pack and read the object from it. Only `read`
+    /// fetches: `header` and `has` never do.
+    fn lazy_fetch(&self, oid: &ObjectId, out: &mut Vec<u8>, p: &Promisor) -> Result<Option<Kind>> {
+        use crate::core::promisor::{transport, v2};
+        let _one = p.fetching.lock();
+        // Someone may have fetched it while we waited.
+        let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
+        if let Some(k) = self.try_read(oid, out, &ctx)? {
+            return Ok(Some(k));
+        }
+        let mut c = transport::connect(&p.url)?;
+        let caps = v2::handshake(&mut c)?;
+        let req = v2::FetchRequest { wants: std::slice::from_ref(oid), filter: p.filter.as_deref(), ..Default::default() };
+        let got = match v2::fetch(&mut c, &caps, &req, &mut |_| {}) {
+            Ok(g) => g,
+            // The server does not have it (or will not give it): not found, after the fetch.
+            Err(crate::core::error::Error::Transport { reason, .. }) if reason.starts_with("the server refused") => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bad = |r: String| crate::core::error::Error::Transport { url: p.url.clone(), reason: format!("the server sent a bad pack: {r}") };
+        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).map_err(bad)?;
+        let idx = crate::core::odb::pack::ingest::idx_v2(&indexed.entries, &indexed.checksum);
+        write::write_pack(&self.dir, &indexed.checksum, &got.pack, &idx, Some(b""))?;
+        self.scan_packs();
+        self.try_read(oid, out, &ctx)
     }
 
     /// Store `data` as an object of kind `kind` and return its id: into the
@@ -269,7 +323,13 @@ impl Store {
                 out.clear();
                 Ok(Some(Kind::Tree))
             }
-            None => self.miss(oid),
+            None => match &self.promisor {
+                Some(p) => match self.lazy_fetch(oid, out, p)? {
+                    Some(k) => Ok(Some(k)),
+                    None => self.miss(oid),
+                },
+                None => self.miss(oid),
+            },
         }
     }
 

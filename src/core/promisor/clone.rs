@@ -114,6 +114,20 @@ mod tests {
             assert_eq!(git_ok(&ours, args), git_ok(&theirs, args), "git {args:?}");
         }
         git_ok(&ours, &["fsck", "--no-progress"]);
+        // Our lazy fetch: a missing blob is fetched, stored as a promisor pack, and read.
+        let repo = crate::core::repo::Repository::open(&ours, &Default::default()).expect("open");
+        let blob = ObjectId::from_hex(git_ok(&srv.0, &["rev-parse", "HEAD:f2"]).as_bytes()).expect("oid");
+        assert_eq!(repo.odb.header(&blob).expect("header"), None, "a header read never fetches");
+        let packs = || std::fs::read_dir(ours.join("objects/pack")).expect("dir").filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "promisor"))).count();
+        assert_eq!(packs(), 1);
+        let got = repo.read_object(&blob).expect("fetched");
+        assert_eq!(String::from_utf8_lossy(&got.data), git_ok(&srv.0, &["cat-file", "-p", "HEAD:f2"]) + "\n");
+        assert_eq!(packs(), 2);
+        assert!(repo.odb.header(&blob).expect("header").is_some());
+        git_ok(&ours, &["fsck", "--no-progress"]);
+        // An object the server does not have: not found, after asking.
+        let nowhere = ObjectId::from_hex(b"0123456789012345678901234567890123456789").expect("oid");
+        assert_eq!(repo.read_object(&nowhere).map(|_| ()).unwrap_err().code(), "ERR_OBJECT_NOT_FOUND");
         // git's own lazy fetch works in our clone.
         let want = git_ok(&srv.0, &["cat-file", "-p", "v1:f1"]);
         assert_eq!(git_ok(&ours, &["cat-file", "-p", "v1:f1"]), want);

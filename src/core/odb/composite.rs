@@ -147,26 +147,21 @@ impl Store {
     /// the pack as a promisor pack and read the object from it. Only `read`
     /// fetches: `header` and `has` never do.
     fn lazy_fetch(&self, oid: &ObjectId, out: &mut Vec<u8>, p: &Promisor) -> Result<Option<Kind>> {
-        use crate::core::promisor::{transport, v2};
+        use crate::core::promisor::{session, v2};
         let _one = p.fetching.lock();
         // Someone may have fetched it while we waited.
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
         if let Some(k) = self.try_read(oid, out, &ctx)? {
             return Ok(Some(k));
         }
-        let mut c = transport::connect(&p.url)?;
-        let caps = v2::handshake(&mut c)?;
+        let mut s = session::Session::connect(&p.url)?;
         let req = v2::FetchRequest { wants: std::slice::from_ref(oid), filter: p.filter.as_deref(), ..Default::default() };
-        let got = match v2::fetch(&mut c, &caps, &req, &mut |_| {}) {
-            Ok(g) => g,
+        match session::fetch_into(&mut s, &self.dir, &req, Some(b""), &mut |_| {}) {
+            Ok(_) => {}
             // The server does not have it (or will not give it): not found, after the fetch.
             Err(crate::core::error::Error::Transport { reason, .. }) if reason.starts_with("the server refused") => return Ok(None),
             Err(e) => return Err(e),
-        };
-        let bad = |r: String| crate::core::error::Error::Transport { url: p.url.clone(), reason: format!("the server sent a bad pack: {r}") };
-        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).map_err(bad)?;
-        let idx = crate::core::odb::pack::ingest::idx_v2(&indexed.entries, &indexed.checksum);
-        write::write_pack(&self.dir, &indexed.checksum, &got.pack, &idx, Some(b""))?;
+        }
         self.scan_packs();
         self.try_read(oid, out, &ctx)
     }

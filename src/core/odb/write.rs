@@ -232,13 +232,21 @@ mod tests {
     }
 }
 
+/// A received pack: bytes in memory, or a file already written in the
+/// same `objects/pack` directory (by [`create_pack_tmpfile`]), which is
+/// renamed into place.
+pub enum PackData<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
 /// Put a received pack into `objects_dir/pack` as `pack-<checksum>.pack`, its
 /// `.idx` and, for a promisor remote's pack, a `.promisor` file holding
 /// `promisor` (git writes the refs it fetched there; empty is fine). Each file
 /// is written to a temp file and renamed into place, the `.idx` last, because
 /// readers find packs by their index: until it appears nothing sees the pack,
 /// and a failure leaves nothing behind. A pack already there is kept as is.
-pub fn write_pack(objects_dir: &Path, checksum: &[u8; 20], pack: &[u8], idx: &[u8], promisor: Option<&[u8]>) -> Result<PathBuf> {
+pub fn write_pack(objects_dir: &Path, checksum: &[u8; 20], pack: PackData<'_>, idx: &[u8], promisor: Option<&[u8]>) -> Result<PathBuf> {
     use std::io::Write;
     let dir = objects_dir.join("pack");
     let hex: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
@@ -247,20 +255,25 @@ pub fn write_pack(objects_dir: &Path, checksum: &[u8; 20], pack: &[u8], idx: &[u
     if idx_path.exists() {
         return Ok(base.with_extension("pack"));
     }
-    let mut files: Vec<(&[u8], PathBuf)> = vec![(pack, base.with_extension("pack"))];
+    let mut files: Vec<(PackData<'_>, PathBuf)> = vec![(pack, base.with_extension("pack"))];
     if let Some(p) = promisor {
-        files.push((p, base.with_extension("promisor")));
+        files.push((PackData::Bytes(p), base.with_extension("promisor")));
     }
-    files.push((idx, idx_path));
+    files.push((PackData::Bytes(idx), idx_path));
     let mut placed: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<()> {
-        for (bytes, dest) in &files {
-            let (mut f, tmp) = create_tmpfile(&dir)?;
-            let mut guard = TmpGuard(Some(tmp.clone()));
-            f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
-            drop(f);
-            std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
-            guard.0 = None;
+        for (data, dest) in &files {
+            match data {
+                PackData::Bytes(bytes) => {
+                    let (mut f, tmp) = create_tmpfile(&dir)?;
+                    let mut guard = TmpGuard(Some(tmp.clone()));
+                    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+                    drop(f);
+                    std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))?;
+                    guard.0 = None;
+                }
+                PackData::File(tmp) => std::fs::rename(tmp, dest).map_err(|e| Error::io(dest, e))?,
+            }
             placed.push(dest.clone());
         }
         Ok(())
@@ -272,4 +285,25 @@ pub fn write_pack(objects_dir: &Path, checksum: &[u8; 20], pack: &[u8], idx: &[u
         return Err(e);
     }
     Ok(base.with_extension("pack"))
+}
+
+/// A new temp file in `objects_dir/pack` for a pack being received, removed
+/// when the returned guard drops unless [`TmpFile::keep`] was called (after
+/// [`write_pack`] renamed it).
+pub fn create_pack_tmpfile(objects_dir: &Path) -> Result<(std::fs::File, TmpFile)> {
+    let (f, p) = create_tmpfile(&objects_dir.join("pack"))?;
+    Ok((f, TmpFile(TmpGuard(Some(p)))))
+}
+
+/// A temp file that is removed on drop unless kept.
+pub struct TmpFile(TmpGuard);
+
+impl TmpFile {
+    pub fn path(&self) -> &Path {
+        self.0 .0.as_deref().unwrap_or(Path::new(""))
+    }
+    /// It was moved into place: do not remove it.
+    pub fn keep(mut self) {
+        self.0 .0 = None;
+    }
 }

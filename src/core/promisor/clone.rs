@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
-use crate::core::odb::pack::ingest;
-use crate::core::promisor::{transport, v2};
+use crate::core::promisor::session::{self, Session};
+use crate::core::promisor::v2;
 use crate::core::refs::transaction::{Change, Edit, Expect};
 
 /// What to clone.
@@ -24,9 +24,8 @@ pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: &mut dy
     if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Io { path: Some(path.to_path_buf()), message: "destination exists and is not an empty directory".into() });
     }
-    let mut c = transport::connect(url)?;
-    let caps = v2::handshake(&mut c)?;
-    let refs = v2::ls_refs(&mut c, &caps, &["HEAD", "refs/heads/", "refs/tags/"])?;
+    let mut s = Session::connect(url)?;
+    let refs = s.ls_refs(&["HEAD", "refs/heads/", "refs/tags/"])?;
     let head_target = refs.iter().find(|r| r.name == "HEAD").and_then(|r| r.symref_target.clone());
     let branch = head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/"));
     let git_dir = crate::core::init::init(path, true, branch)?;
@@ -37,13 +36,9 @@ pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: &mut dy
     wants.dedup();
     if !wants.is_empty() {
         let req = v2::FetchRequest { wants: &wants, filter: opts.filter.as_deref(), ..Default::default() };
-        let got = v2::fetch(&mut c, &caps, &req, progress)?;
-        let bad = |r: String| Error::Transport { url: url.to_string(), reason: format!("the server sent a bad pack: {r}") };
-        let indexed = ingest::index_pack(&got.pack, &|_| None).map_err(bad)?;
-        let idx = ingest::idx_v2(&indexed.entries, &indexed.checksum);
         // As git: a promisor pack lists the refs it was fetched for.
         let promisor: Option<String> = opts.filter.as_ref().map(|_| stored.iter().filter_map(|r| r.oid.map(|o| format!("{o} {}\n", r.name))).collect());
-        crate::core::odb::write::write_pack(&git_dir.join("objects"), &indexed.checksum, &got.pack, &idx, promisor.as_deref().map(str::as_bytes))?;
+        session::fetch_into(&mut s, &git_dir.join("objects"), &req, promisor.as_deref().map(str::as_bytes), progress)?;
     }
     let repo = crate::core::repo::Repository::open(&git_dir, &Default::default())?;
     let edits: Vec<Edit> = stored.iter().filter_map(|r| Some(Edit::new(r.name.clone(), Change::Update(r.oid?), Expect::Any))).collect();

@@ -5,5 +5,6 @@
 
 pub mod clone;
 pub mod pktline;
+pub mod session;
 pub mod transport;
 pub mod v2;

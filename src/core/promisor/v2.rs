@@ -117,21 +117,22 @@ pub struct FetchRequest<'a> {
     pub depth: Option<u32>,
 }
 
-/// What `fetch` sent back.
+/// What `fetch` sent back besides the pack.
 #[derive(Debug, Default)]
 pub struct FetchResponse {
-    /// The pack, whole (sideband-64k band 1).
-    pub pack: Vec<u8>,
+    /// Bytes of pack written to the sink.
+    pub pack_bytes: u64,
     /// `shallow <oid>` lines of a deepened fetch.
     pub shallow: Vec<ObjectId>,
 }
 
 /// Bytes of pack the server may send in one fetch before it is refused.
-pub const MAX_FETCH_BYTES: usize = 16 << 30;
+pub const MAX_FETCH_BYTES: u64 = 16 << 30;
 
-/// `fetch` with `done` (no negotiation rounds): the pack for `req`, with
-/// progress text (sideband band 2) handed to `progress` as it arrives.
-pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, progress: &mut dyn FnMut(&[u8])) -> Result<FetchResponse> {
+/// `fetch` with `done` (no negotiation rounds): the pack for `req` is written
+/// to `pack` as it arrives (sideband band 1), progress text (band 2) handed
+/// to `progress`. We do not ask for a thin pack: what arrives is complete.
+pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pack: &mut dyn std::io::Write, progress: &mut dyn FnMut(&[u8])) -> Result<FetchResponse> {
     let features: Vec<&str> = caps.get("fetch").unwrap_or_default().split(' ').collect();
     if req.filter.is_some() && !features.contains(&"filter") {
         return Err(c.err("the server does not allow filters (uploadpack.allowFilter)"));
@@ -140,7 +141,6 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pr
         return Err(c.err("the server does not allow shallow fetches"));
     }
     let mut out = command("fetch", caps);
-    pktline::line(&mut out, "thin-pack");
     pktline::line(&mut out, "ofs-delta");
     if let Some(f) = req.filter {
         pktline::line(&mut out, &format!("filter {f}"));
@@ -169,10 +169,11 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pr
             Packet::Delim | Packet::ResponseEnd => {}
             Packet::Data(d) if in_pack => match d.split_first() {
                 Some((1, bytes)) => {
-                    if resp.pack.len() + bytes.len() > MAX_FETCH_BYTES {
+                    resp.pack_bytes += bytes.len() as u64;
+                    if resp.pack_bytes > MAX_FETCH_BYTES {
                         return Err(fail(format!("the pack is larger than {MAX_FETCH_BYTES} bytes")));
                     }
-                    resp.pack.extend_from_slice(bytes);
+                    pack.write_all(bytes).map_err(|e| fail(format!("cannot store the pack: {e}")))?;
                 }
                 Some((2, text)) => progress(text),
                 Some((3, text)) => return Err(fail(format!("the server failed: {}", String::from_utf8_lossy(text).trim_end()))),
@@ -262,8 +263,9 @@ mod tests {
         let mut c = connect(&url).expect("connect");
         let caps = handshake(&mut c).expect("v2");
         let mut progress = Vec::new();
-        let got = fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut |t| progress.extend_from_slice(t)).expect("fetch");
-        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).expect("a complete pack");
+        let mut pack = Vec::new();
+        fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut pack, &mut |t| progress.extend_from_slice(t)).expect("fetch");
+        let indexed = crate::core::odb::pack::ingest::index_pack(&pack, &|_| None).expect("a complete pack");
         let mut ours: Vec<String> = indexed.entries.iter().map(|e| e.oid.to_hex()).collect();
         ours.sort();
         let listed = git_ok(dir, &["rev-list", "--objects", "--filter=blob:none", "HEAD"]);
@@ -274,14 +276,16 @@ mod tests {
         let blob = ObjectId::from_hex(git_ok(dir, &["rev-parse", "HEAD:f3"]).as_bytes()).expect("oid");
         let mut c = connect(&url).expect("connect");
         let caps = handshake(&mut c).expect("v2");
-        let got = fetch(&mut c, &caps, &FetchRequest { wants: &[blob], ..Default::default() }, &mut |_| {}).expect("fetch");
-        let indexed = crate::core::odb::pack::ingest::index_pack(&got.pack, &|_| None).expect("pack");
+        let mut pack = Vec::new();
+        let got = fetch(&mut c, &caps, &FetchRequest { wants: &[blob], ..Default::default() }, &mut pack, &mut |_| {}).expect("fetch");
+        assert_eq!(got.pack_bytes, pack.len() as u64);
+        let indexed = crate::core::odb::pack::ingest::index_pack(&pack, &|_| None).expect("pack");
         assert_eq!(indexed.entries.iter().map(|e| e.oid).collect::<Vec<_>>(), [blob]);
         // A filter the server does not allow is refused before asking.
         git_ok(dir, &["config", "uploadpack.allowFilter", "false"]);
         let mut c = connect(&url).expect("connect");
         let caps = handshake(&mut c).expect("v2");
-        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut |_| {});
+        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[head], filter: Some("blob:none"), ..Default::default() }, &mut Vec::new(), &mut |_| {});
         assert_eq!(r.map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
     }
 
@@ -298,7 +302,7 @@ mod tests {
         let mut c = connect(&tmp.0.display().to_string()).expect("connect");
         let caps = handshake(&mut c).expect("v2");
         let nowhere = ObjectId::from_hex(b"0123456789012345678901234567890123456789").expect("oid");
-        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[nowhere], ..Default::default() }, &mut |_| {});
+        let r = fetch(&mut c, &caps, &FetchRequest { wants: &[nowhere], ..Default::default() }, &mut Vec::new(), &mut |_| {});
         assert_eq!(r.map(|_| ()).unwrap_err().code(), "ERR_TRANSPORT");
     }
 }

@@ -316,7 +316,7 @@ mod tests {
         let dst = TempDir::new("ingest-store");
         git_ok(&dst.0, &["init", "-q", "--bare", "."]);
         let objects = dst.0.join("objects");
-        let path = crate::core::odb::write::write_pack(&objects, &got.checksum, &pack, &idx_v2(&got.entries, &got.checksum), Some(b"")).expect("stored");
+        let path = crate::core::odb::write::write_pack(&objects, &got.checksum, crate::core::odb::write::PackData::Bytes(&pack), &idx_v2(&got.entries, &got.checksum), Some(b"")).expect("stored");
         // Only the three files: no temp file left.
         let mut names: Vec<String> = std::fs::read_dir(objects.join("pack")).expect("dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
         names.sort();
@@ -332,7 +332,7 @@ mod tests {
         let listed = git_ok(&dst.0, &["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"]);
         assert_eq!(listed.lines().count(), got.entries.len());
         // Storing it again keeps what is there.
-        assert_eq!(crate::core::odb::write::write_pack(&objects, &got.checksum, &pack, b"garbage", None).expect("kept"), path);
+        assert_eq!(crate::core::odb::write::write_pack(&objects, &got.checksum, crate::core::odb::write::PackData::Bytes(&pack), b"garbage", None).expect("kept"), path);
         git_ok(&dst.0, &["verify-pack", &path.with_extension("idx").display().to_string()]);
     }
 

@@ -2,10 +2,13 @@
 #![warn(missing_docs)]
 #![allow(missing_docs)]
 
+#[cfg(unix)]
+pub mod checkout;
 pub mod commit_graph;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod index;
 pub mod init;
 pub mod log;
 pub mod object;

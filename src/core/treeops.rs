@@ -99,7 +99,7 @@ fn next(data: &[u8], pos: &mut usize, oid: &ObjectId) -> Result<Option<Raw>> {
 }
 
 /// Read tree `oid` into `buf`: ERR_OBJECT_NOT_FOUND if missing, ERR_OBJECT_TYPE if not a tree.
-fn read_tree(odb: &Store, oid: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn read_tree(odb: &Store, oid: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
     match odb.read(oid, buf)? {
         Some(Kind::Tree) => Ok(()),
         Some(k) => Err(Error::ObjectType { oid: *oid, expected: "tree", actual: k.as_str() }),
@@ -113,7 +113,7 @@ fn read_tree(odb: &Store, oid: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
 
 /// Peel `oid` (a tree, a commit, or a tag of either, however nested) to its
 /// tree, leaving the tree's content in `buf`; returns the tree's id.
-fn load_tree_ish(odb: &Store, oid: ObjectId, buf: &mut Vec<u8>) -> Result<ObjectId> {
+pub(crate) fn load_tree_ish(odb: &Store, oid: ObjectId, buf: &mut Vec<u8>) -> Result<ObjectId> {
     let mut id = oid;
     for _ in 0..MAX_PEEL {
         let kind = match odb.read(&id, buf)? {

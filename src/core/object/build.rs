@@ -172,7 +172,7 @@ pub fn tree_entry_name_problem(name: &[u8]) -> Option<&'static str> {
 }
 
 /// `.gitmodules` in any spelling fsck recognizes (it must not be a symlink).
-fn is_dotgitmodules(name: &[u8]) -> bool {
+pub(crate) fn is_dotgitmodules(name: &[u8]) -> bool {
     is_hfs_dot(name, "gitmodules") || is_ntfs_dot(name, b"gitmodules", b"gi7eba")
 }
 

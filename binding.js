@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.__AbortToken = nativeBinding.__AbortToken
+module.exports.AbortToken = nativeBinding.AbortToken
 module.exports.__Source = nativeBinding.__Source
 module.exports.Source = nativeBinding.Source
 module.exports.Blob = nativeBinding.Blob

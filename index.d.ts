@@ -129,7 +129,53 @@ export interface TreeChange {
   newMode: number | null
 }
 
+/** How far `clone`/`fetch` have got: the server's phases (`enumerating`, `counting`, `compressing`), then `receiving` (bytes), `indexing`, `checkout`. */
+export interface Progress { phase: string; done: number; total: number | null; bytes: number }
+
+export interface CloneOptions {
+  /** No work tree: `path` is the repository; branches and tags are stored as the remote has them. */
+  bare?: boolean
+  /** A partial clone: `'blob:none'`, `'tree:0'` or `'blob:limit=<n>'`; missing objects are fetched when read. */
+  filter?: string
+  /** A shallow clone of this many commits (one branch, as git). */
+  depth?: number
+  /** Check out this branch (or tag, detached) instead of the remote's HEAD. */
+  branch?: string
+  /** Called on the JS thread as the clone goes on. */
+  onProgress?: (p: Progress) => void
+  /** Aborting rejects with `ERR_ABORTED` and removes what was made. */
+  signal?: AbortSignal
+}
+
+export interface RemoteOptions {
+  /** Filter for the on-demand fetches (default none). */
+  filter?: string
+  /** Bound on the bytes of fetched objects kept in memory; the oldest commits are evicted first. */
+  maxCacheBytes?: number
+  /** When only trees and blobs are left over the cap: `'log'` (default) keeps going, `'error'` makes reads that would fetch reject with `ERR_CACHE_OVERFULL`, a function is called with the stats. */
+  onOverfull?: 'log' | 'error' | ((stats: RepoStats) => void)
+}
+
+export interface FetchOptions {
+  /** Default: the remote's `remote.<name>.fetch`, or `HEAD` (fetched, not stored) for a URL. */
+  refspecs?: string[]
+  /** Default: the remote's `partialclonefilter` in a partial clone. */
+  filter?: string
+  depth?: number
+  /** Delete refs the refspecs map to whose remote ref is gone. */
+  prune?: boolean
+  onProgress?: (p: Progress) => void
+  signal?: AbortSignal
+}
+
+/** `updated`: refs created, moved or (with `prune`) deleted; `objects` and `bytes`: what was received. */
+export interface FetchResult { updated: RefChange[]; objects: number; bytes: number }
+
 export interface Repository {
+  /** Fetch from a configured remote (`'origin'`) or a URL, moving refs as the refspecs say (fast-forwards only unless `+`). */
+  fetch(remoteOrUrl: string, options?: FetchOptions): Promise<FetchResult>
+  /** `fetch`, synchronously. */
+  fetchSync(remoteOrUrl: string, options?: FetchOptions): FetchResult
   /** Walk history from `options.from` (default `HEAD`) in git rev-list's order; commits arrive in batches from a worker. */
   log(options?: LogOptions): AsyncIterableIterator<Commit>
   /** `log`, synchronously. */
@@ -152,6 +198,8 @@ export interface Repository {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** What `index.js` flips when an operation's `AbortSignal` fires. */
 
 /** A blob. */
 export declare class Blob {
@@ -296,6 +344,14 @@ export declare class Repository {
   diffTrees(a: string | null, b: string, options?: { recursive?: boolean }): Promise<TreeChange[]>
   /** `diffTrees`, synchronously. */
   diffTreesSync(a: string | null, b: string, options?: { recursive?: boolean }): TreeChange[]
+  /**
+   * Fetch, in one request, every blob under `paths` (all when absent) of
+   * `rev`'s tree that a partial clone does not have yet.
+   */
+  prefetch(rev: string, options?: { paths?: string[] }): Promise<void>
+  /** Prefetch, synchronously. */
+  prefetchSync(rev: string, options?: { paths?: string[] }): void
+
   /** Open the repository at `path`: a work tree, its `.git`, or a bare repository. */
   static open(path: string, options?: OpenOptions): Promise<Repository>
   /** Open the repository at `path`, synchronously. */
@@ -421,4 +477,14 @@ export declare class Tree {
   get(name: string): TreeEntry | null
   /** The raw object content. */
   raw(): Buffer
+}
+
+/* Static methods index.js adds to Repository. */
+export declare namespace Repository {
+  /** Clone `url` (a path, `file://`, `git://`, `http(s)://`) into `path`. */
+  function clone(url: string, path: string, options?: CloneOptions): Promise<Repository>
+  /** `clone`, synchronously. */
+  function cloneSync(url: string, path: string, options?: Omit<CloneOptions, 'signal'>): Repository
+  /** A memory-only repository over `url`: its refs now, its objects fetched when read and kept in memory. */
+  function openRemote(url: string, options?: RemoteOptions): Promise<Repository>
 }

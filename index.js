@@ -434,8 +434,121 @@ binding.Repository.prototype.listFilesSync = function listFilesSync(rev, options
   return buildEntries(this.__listFilesSync(rev, options))
 }
 
+// --- clone, fetch, openRemote -----------------------------------------------------
+
+function typeError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+
+function optString(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string') throw typeError(`options.${key} must be a string`)
+  return v
+}
+
+function optCount(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return null
+  if (!Number.isInteger(v) || v < 1 || v > 0x7fffffff) throw typeError(`options.${key} must be a positive integer`)
+  return v
+}
+
+function optFunction(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'function') throw typeError(`options.${key} must be a function`)
+  return v
+}
+
+/** Run `start(token)` (a native call returning a promise) with `signal` tied to the token. */
+function withSignal(signal, start) {
+  if (signal?.aborted) return Promise.reject(abortError())
+  const token = new binding.__AbortToken()
+  const onAbort = () => token.abort()
+  signal?.addEventListener?.('abort', onAbort, { once: true })
+  const p = start(token)
+  return p.finally(() => signal?.removeEventListener?.('abort', onAbort))
+}
+
+function cloneArgs(url, path, options) {
+  if (typeof url !== 'string') throw typeError('url must be a string')
+  if (typeof path !== 'string') throw typeError('path must be a string')
+  const o = options ?? {}
+  return [url, path, o.bare === true, optString(o, 'filter'), optCount(o, 'depth'), optString(o, 'branch'), optFunction(o, 'onProgress')]
+}
+
+const nativeClone = binding.Repository.__clone
+const nativeCloneSync = binding.Repository.__cloneSync
+const nativeOpenRemote = binding.Repository.__openRemote
+
+/** Clone `url` into `path` (see CloneOptions); resolves to the new repository. */
+binding.Repository.clone = function clone(url, path, options) {
+  let args
+  try {
+    args = cloneArgs(url, path, options)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+  return withSignal(options?.signal, (token) => nativeClone(...args, token))
+}
+
+/** `clone`, synchronously (progress is reported during the call). */
+binding.Repository.cloneSync = function cloneSync(url, path, options) {
+  return nativeCloneSync(...cloneArgs(url, path, options))
+}
+
+function fetchArgs(remote, options) {
+  if (typeof remote !== 'string') throw typeError('remoteOrUrl must be a string')
+  const o = options ?? {}
+  const refspecs = o.refspecs ?? []
+  if (!Array.isArray(refspecs) || refspecs.some((r) => typeof r !== 'string')) throw typeError('options.refspecs must be an array of strings')
+  return [remote, refspecs, optString(o, 'filter'), optCount(o, 'depth'), o.prune === true, optFunction(o, 'onProgress')]
+}
+
+/** Fetch from a configured remote or a URL (see FetchOptions). */
+binding.Repository.prototype.fetch = function fetch(remoteOrUrl, options) {
+  let args
+  try {
+    args = fetchArgs(remoteOrUrl, options)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+  return withSignal(options?.signal, (token) => this.__fetch(...args, token))
+}
+
+/** `fetch`, synchronously. */
+binding.Repository.prototype.fetchSync = function fetchSync(remoteOrUrl, options) {
+  return this.__fetchSync(...fetchArgs(remoteOrUrl, options))
+}
+
+/** A memory-only repository over `url`: refs listed now, objects fetched when read (see RemoteOptions). */
+binding.Repository.openRemote = function openRemote(url, options) {
+  const o = options ?? {}
+  try {
+    if (typeof url !== 'string') throw typeError('url must be a string')
+    const max = o.maxCacheBytes
+    if (max !== undefined && max !== null && !(typeof max === 'number' && max >= 0)) throw typeError('options.maxCacheBytes must be a non-negative number')
+    const policy = o.onOverfull ?? 'log'
+    if (policy !== 'log' && policy !== 'error' && typeof policy !== 'function') throw typeError("options.onOverfull must be 'log', 'error' or a function")
+    let repo = null
+    // The callback gets the repository's stats, read when it runs (on this thread).
+    const callback = typeof policy === 'function' ? () => repo && policy(repo.stats()) : null
+    return nativeOpenRemote(url, optString(o, 'filter'), max ?? null, typeof policy === 'string' ? policy : 'callback', callback).then((r) => {
+      repo = r
+      return r
+    })
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
 module.exports = { ...binding, Commit, GitError }
 delete module.exports.__setErrorClass
 delete module.exports.__setCommitMaker
 delete module.exports.__Source
+delete module.exports.__AbortToken
+delete module.exports.AbortToken
 delete module.exports.Source

@@ -33,6 +33,8 @@ if (r.status === 0) {
     if (/^export type \w+ = __\w+$/.test(line)) continue
     out.push(line)
   }
-  writeFileSync(dts, out.join('\n').replace(/\n{3,}/g, '\n\n'))
+  // Then what napi-rs cannot declare: statics index.js adds (a namespace merged with the class).
+  const footer = readFileSync(join(root, 'src/js/footer.d.ts'), 'utf8')
+  writeFileSync(dts, (out.join('\n') + footer).replace(/\n{3,}/g, '\n\n'))
 }
 process.exit(r.status ?? 1)

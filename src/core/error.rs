@@ -49,6 +49,10 @@ pub enum Error {
     PathNotFound { rev: String, path: String },
     /// A remote could not be reached, or broke the protocol (`url` as given).
     Transport { url: String, reason: String },
+    /// Asked not to fetch (`hasObject`, `objectHeader`), and the object is not here.
+    NotLocal { oid: ObjectId },
+    /// `onOverfull: 'error'` and the promisor cache is over its cap.
+    CacheOverfull { bytes: u64, max: u64 },
     /// The repository was closed.
     Closed,
     /// An `AbortSignal` fired.
@@ -84,6 +88,8 @@ impl Error {
             Error::RefLocked { .. } => "ERR_REF_LOCKED",
             Error::InvalidRevision { .. } => "ERR_INVALID_REVISION",
             Error::Transport { .. } => "ERR_TRANSPORT",
+            Error::NotLocal { .. } => "ERR_NOT_LOCAL",
+            Error::CacheOverfull { .. } => "ERR_CACHE_OVERFULL",
             Error::Closed => "ERR_CLOSED",
             Error::Aborted => "ERR_ABORTED",
             Error::PathNotFound { .. } => "ERR_PATH_NOT_FOUND",
@@ -95,7 +101,7 @@ impl Error {
     /// The object id the error is about, if any.
     pub fn oid(&self) -> Option<ObjectId> {
         match self {
-            Error::ObjectNotFound { oid } | Error::ObjectType { oid, .. } => Some(*oid),
+            Error::ObjectNotFound { oid } | Error::ObjectType { oid, .. } | Error::NotLocal { oid } => Some(*oid),
             Error::CorruptObject { oid, .. } | Error::CorruptPack { oid, .. } => *oid,
             _ => None,
         }
@@ -192,6 +198,8 @@ impl fmt::Display for Error {
             Error::Transport { url, reason } => write!(f, "transport error talking to {url}: {reason}"),
             Error::Closed => write!(f, "the repository is closed"),
             Error::Aborted => write!(f, "the operation was aborted"),
+            Error::NotLocal { oid } => write!(f, "object {oid} is not stored locally (it would have to be fetched)"),
+            Error::CacheOverfull { bytes, max } => write!(f, "the promisor cache holds {bytes} bytes, over its cap of {max} bytes, with no commit left to evict"),
             Error::PathNotFound { rev, path } => write!(f, "path {path:?} does not exist in {rev}"),
             Error::Io { path, message } => write!(f, "I/O error{}: {message}", at(path)),
             Error::Internal { message } => write!(f, "internal error in ferrogit: {message}"),

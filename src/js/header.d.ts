@@ -129,7 +129,53 @@ export interface TreeChange {
   newMode: number | null
 }
 
+/** How far `clone`/`fetch` have got: the server's phases (`enumerating`, `counting`, `compressing`), then `receiving` (bytes), `indexing`, `checkout`. */
+export interface Progress { phase: string; done: number; total: number | null; bytes: number }
+
+export interface CloneOptions {
+  /** No work tree: `path` is the repository; branches and tags are stored as the remote has them. */
+  bare?: boolean
+  /** A partial clone: `'blob:none'`, `'tree:0'` or `'blob:limit=<n>'`; missing objects are fetched when read. */
+  filter?: string
+  /** A shallow clone of this many commits (one branch, as git). */
+  depth?: number
+  /** Check out this branch (or tag, detached) instead of the remote's HEAD. */
+  branch?: string
+  /** Called on the JS thread as the clone goes on. */
+  onProgress?: (p: Progress) => void
+  /** Aborting rejects with `ERR_ABORTED` and removes what was made. */
+  signal?: AbortSignal
+}
+
+export interface RemoteOptions {
+  /** Filter for the on-demand fetches (default none). */
+  filter?: string
+  /** Bound on the bytes of fetched objects kept in memory; the oldest commits are evicted first. */
+  maxCacheBytes?: number
+  /** When only trees and blobs are left over the cap: `'log'` (default) keeps going, `'error'` makes reads that would fetch reject with `ERR_CACHE_OVERFULL`, a function is called with the stats. */
+  onOverfull?: 'log' | 'error' | ((stats: RepoStats) => void)
+}
+
+export interface FetchOptions {
+  /** Default: the remote's `remote.<name>.fetch`, or `HEAD` (fetched, not stored) for a URL. */
+  refspecs?: string[]
+  /** Default: the remote's `partialclonefilter` in a partial clone. */
+  filter?: string
+  depth?: number
+  /** Delete refs the refspecs map to whose remote ref is gone. */
+  prune?: boolean
+  onProgress?: (p: Progress) => void
+  signal?: AbortSignal
+}
+
+/** `updated`: refs created, moved or (with `prune`) deleted; `objects` and `bytes`: what was received. */
+export interface FetchResult { updated: RefChange[]; objects: number; bytes: number }
+
 export interface Repository {
+  /** Fetch from a configured remote (`'origin'`) or a URL, moving refs as the refspecs say (fast-forwards only unless `+`). */
+  fetch(remoteOrUrl: string, options?: FetchOptions): Promise<FetchResult>
+  /** `fetch`, synchronously. */
+  fetchSync(remoteOrUrl: string, options?: FetchOptions): FetchResult
   /** Walk history from `options.from` (default `HEAD`) in git rev-list's order; commits arrive in batches from a worker. */
   log(options?: LogOptions): AsyncIterableIterator<Commit>
   /** `log`, synchronously. */

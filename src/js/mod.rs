@@ -7,6 +7,7 @@ mod identity_map;
 mod objects;
 mod pool;
 mod refs;
+mod remote;
 mod repository;
 mod util;
 mod write;

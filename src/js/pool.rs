@@ -48,15 +48,29 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// What crosses to the main thread: a finished job's completion, or a
+/// message from a job still running (progress), which does not end it.
+enum Msg {
+    Done(Completion),
+    Post(Completion),
+}
+
 unsafe extern "C" fn call_js(env: sys::napi_env, _f: sys::napi_value, _ctx: *mut c_void, data: *mut c_void) {
     if data.is_null() {
         return;
     }
-    // SAFETY: data is the Box<Completion> leaked by `spawn` for exactly this call.
-    let c: Box<Completion> = unsafe { Box::from_raw(data.cast()) };
+    // SAFETY: data is the Box<Msg> leaked by `spawn` or `Poster::post` for exactly this call.
+    let m: Box<Msg> = unsafe { Box::from_raw(data.cast()) };
     if env.is_null() {
         return; // the environment is going away: nothing to settle
     }
+    let c = match *m {
+        Msg::Done(c) => c,
+        Msg::Post(c) => {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || c(env)));
+            return;
+        }
+    };
     let left = PENDING.with(|p| {
         let v = p.get().saturating_sub(1);
         p.set(v);
@@ -69,7 +83,7 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _f: sys::napi_value, _ctx: *mut
     }
     // A panic here would abort at the C boundary; completions are written not to panic,
     // and this catches any that do.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || (*c)(env)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || c(env)));
 }
 
 fn queue(env: sys::napi_env) -> sys::napi_threadsafe_function {
@@ -116,7 +130,7 @@ pub fn spawn(env: sys::napi_env, job: impl FnOnce() -> Completion + Send + 'stat
     runtime().spawn_blocking(move || {
         let t = t;
         let c: Completion = job();
-        let data = Box::into_raw(Box::new(c));
+        let data = Box::into_raw(Box::new(Msg::Done(c)));
         // SAFETY: t.0 stays valid until the env tears down; then the call fails and we free data.
         let st = unsafe { sys::napi_call_threadsafe_function(t.0, data.cast(), sys::ThreadsafeFunctionCallMode::nonblocking) };
         if st != sys::Status::napi_ok {
@@ -124,6 +138,32 @@ pub fn spawn(env: sys::napi_env, job: impl FnOnce() -> Completion + Send + 'stat
             drop(unsafe { Box::from_raw(data) });
         }
     });
+}
+
+/// A way for a running job to send work to the JS thread (progress reports):
+/// valid while the job that holds it is in flight, which keeps the queue alive.
+#[derive(Clone)]
+pub struct Poster(sys::napi_threadsafe_function);
+// SAFETY: a threadsafe function is made to be called from any thread.
+unsafe impl Send for Poster {}
+unsafe impl Sync for Poster {}
+
+/// A [`Poster`] for jobs spawned from this JS thread.
+pub fn poster(env: sys::napi_env) -> Poster {
+    Poster(queue(env))
+}
+
+impl Poster {
+    /// Run `c` on the JS thread soon; never waits for it.
+    pub fn post(&self, c: Completion) {
+        let data = Box::into_raw(Box::new(Msg::Post(c)));
+        // SAFETY: the queue lives as long as the env; if the call fails we still own data.
+        let st = unsafe { sys::napi_call_threadsafe_function(self.0, data.cast(), sys::ThreadsafeFunctionCallMode::nonblocking) };
+        if st != sys::Status::napi_ok {
+            // SAFETY: the call did not take ownership of data.
+            drop(unsafe { Box::from_raw(data) });
+        }
+    }
 }
 
 /// Run `job` on the pool with nothing to do on the JS thread afterwards (work

@@ -548,9 +548,23 @@ pub(crate) struct SendPtr(pub(crate) sys::napi_deferred);
 // SAFETY: the deferred is only used back on the JS thread, in the completion.
 unsafe impl Send for SendPtr {}
 
+/// `OpenOptions`: on a repository on disk `maxCacheBytes` bounds the memory
+/// caches (the delta-base cache); there is no fetched-object cache to
+/// overfill, so `onOverfull` applies to `openRemote` only.
 pub(crate) fn open_options(env: sys::napi_env, options: Option<JsRaw>) -> repo::Options {
-    let _ = (env, options); // maxCacheBytes and onOverfull bound the promisor cache (later); nothing else yet.
-    repo::Options::default()
+    let mut o = repo::Options::default();
+    if let Some(opts) = options.filter(|v| !util::absent(env, v.0) && util::type_of(env, v.0) == sys::ValueType::napi_object) {
+        let v = util::get(env, opts.0, "maxCacheBytes\0");
+        if util::type_of(env, v) == sys::ValueType::napi_number {
+            let mut n = 0f64;
+            // SAFETY: v is a live number of this env.
+            unsafe { sys::napi_get_value_double(env, v, &mut n) };
+            if n.is_finite() && n >= 0.0 {
+                o.cache_bytes = n as usize;
+            }
+        }
+    }
+    o
 }
 
 fn stats_object(env: sys::napi_env, s: &RepoState) -> sys::napi_value {
@@ -563,11 +577,14 @@ fn stats_object(env: sys::napi_env, s: &RepoState) -> sys::napi_value {
     let sh = &s.shared;
     util::set(env, o, "objectLoads\0", util::number(env, sh.object_loads.load(Ordering::Relaxed) as f64));
     util::set(env, o, "cacheHits\0", util::number(env, sh.cache_hits.load(Ordering::Relaxed) as f64));
-    util::set(env, o, "inflightJoins\0", util::number(env, sh.inflight_joins.load(Ordering::Relaxed) as f64));
     util::set(env, o, "identityMapSize\0", util::number(env, map_size as f64));
-    util::set(env, o, "promisorFetches\0", util::number(env, 0.0));
+    let promisor = sh.repo.odb.promisor();
+    let fetches = promisor.map(|p| p.fetches.load(Ordering::Relaxed)).unwrap_or(0);
+    let joins = promisor.map(|p| p.joins.load(Ordering::Relaxed)).unwrap_or(0);
+    util::set(env, o, "inflightJoins\0", util::number(env, (sh.inflight_joins.load(Ordering::Relaxed) + joins) as f64));
+    util::set(env, o, "promisorFetches\0", util::number(env, fetches as f64));
     util::set(env, o, "cacheBytes\0", util::number(env, sh.repo.odb.cache_bytes() as f64));
-    util::set(env, o, "evictions\0", util::number(env, 0.0));
+    util::set(env, o, "evictions\0", util::number(env, sh.repo.odb.evictions() as f64));
     o
 }
 
@@ -590,7 +607,12 @@ fn header(shared: &Shared, oid: &ObjectId) -> std::result::Result<(Kind, u64), C
     if shared.closed.load(Ordering::Relaxed) {
         return Err(CoreError::Closed);
     }
-    shared.repo.odb.header(oid)?.ok_or(CoreError::ObjectNotFound { oid: *oid })
+    match shared.repo.odb.header(oid)? {
+        Some(h) => Ok(h),
+        // A partial clone may have it remotely: objectHeader never fetches.
+        None if shared.repo.odb.promisor().is_some() => Err(CoreError::NotLocal { oid: *oid }),
+        None => Err(CoreError::ObjectNotFound { oid: *oid }),
+    }
 }
 
 /// A git repository opened in-process.
@@ -616,12 +638,22 @@ fn open_async(env: sys::napi_env, path: String, options: Option<JsRaw>, discover
 
 /// A promise of a `Repository` made on a worker by `make` (open, discover, init).
 pub(crate) fn open_with(env: sys::napi_env, make: impl FnOnce() -> std::result::Result<repo::Repository, CoreError> + Send + 'static) -> sys::napi_value {
+    open_with_then(env, make, |_| {})
+}
+
+/// [`open_with`], running `after` on the JS thread just before the promise settles.
+pub(crate) fn open_with_then(
+    env: sys::napi_env,
+    make: impl FnOnce() -> std::result::Result<repo::Repository, CoreError> + Send + 'static,
+    after: impl FnOnce(sys::napi_env) + Send + 'static,
+) -> sys::napi_value {
     let (d, p) = util::promise(env);
     let deferred = SendPtr(d);
     pool::spawn(env, move || {
         let r = error::guard(make);
         Box::new(move |env| {
             let d = deferred;
+            after(env);
             let settled = match r {
                 Ok(core) => {
                     // SAFETY: env is this JS thread's live env.

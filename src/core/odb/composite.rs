@@ -8,12 +8,12 @@
 //! touches the filesystem. [`Store::write`] adds objects to the loose
 //! directory (or to the memory layer).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::core::error::Result;
 use crate::core::object::{self as obj, Kind};
@@ -53,13 +53,132 @@ pub struct Promisor {
     /// `remote.<name>.partialclonefilter`, used for the lazy fetch too, so a
     /// missing tree does not bring every blob under it.
     pub filter: Option<String>,
-    /// One lazy fetch at a time: a second reader of the same object then finds it here.
-    fetching: Mutex<()>,
+    /// Objects being fetched: a second reader of one of them waits for that
+    /// fetch instead of starting another.
+    inflight: Mutex<HashMap<ObjectId, Arc<Flight>>>,
+    /// Fetches made (lazy reads and prefetches).
+    pub fetches: AtomicU64,
+    /// Reads that waited for another reader's fetch of the same object.
+    pub joins: AtomicU64,
+    /// Some for a memory-only repository: fetched objects go to the memory layer.
+    cache: Option<MemCache>,
+}
+
+/// One object's fetch in flight.
+#[derive(Default)]
+struct Flight {
+    done: Mutex<bool>,
+    ready: Condvar,
+}
+
+/// Ends a flight however the fetch ends (error or panic included): wakes its
+/// waiters and forgets it.
+struct Landing<'a> {
+    map: &'a Mutex<HashMap<ObjectId, Arc<Flight>>>,
+    oid: ObjectId,
+    flight: Arc<Flight>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.map.lock().remove(&self.oid);
+        *self.flight.done.lock() = true;
+        self.flight.ready.notify_all();
+    }
 }
 
 impl Promisor {
     pub fn new(url: String, filter: Option<String>) -> Promisor {
-        Promisor { url, filter, fetching: Mutex::new(()) }
+        Promisor { url, filter, inflight: Mutex::new(HashMap::new()), fetches: AtomicU64::new(0), joins: AtomicU64::new(0), cache: None }
+    }
+
+    /// A promisor for a memory-only repository (`openRemote`): what it fetches
+    /// is kept in the memory layer, bounded by `cache`.
+    pub fn in_memory(url: String, filter: Option<String>, cache: MemCache) -> Promisor {
+        Promisor { cache: Some(cache), ..Promisor::new(url, filter) }
+    }
+}
+
+/// What to do when the memory cache is over its cap with no commit left to evict.
+pub enum Overfull {
+    /// Say so on stderr (once each time it goes over) and keep going.
+    Log,
+    /// Refuse reads that would grow the cache (`ERR_CACHE_OVERFULL`).
+    Error,
+    /// Call this with the cache's bytes; keep going.
+    Callback(Box<dyn Fn(u64) + Send + Sync>),
+}
+
+/// The bound on a memory-only promisor's objects: `max` bytes of content,
+/// kept by evicting the oldest commits first (FIFO by commit); trees and
+/// blobs are never evicted.
+pub struct MemCache {
+    max: Option<u64>,
+    on_overfull: Overfull,
+    /// Commits in the order they arrived.
+    commits: Mutex<std::collections::VecDeque<ObjectId>>,
+    bytes: AtomicU64,
+    evictions: AtomicU64,
+    overfull: std::sync::atomic::AtomicBool,
+}
+
+impl MemCache {
+    pub fn new(max: Option<u64>, on_overfull: Overfull) -> MemCache {
+        MemCache {
+            max,
+            on_overfull,
+            commits: Mutex::new(Default::default()),
+            bytes: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            overfull: Default::default(),
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn evictions(&self) -> u64 {
+        self.evictions.load(Ordering::Relaxed)
+    }
+
+    /// Account for an object just added to `mem`.
+    fn added(&self, oid: ObjectId, kind: Kind, len: usize) {
+        self.bytes.fetch_add(len as u64, Ordering::Relaxed);
+        if kind == Kind::Commit {
+            self.commits.lock().push_back(oid);
+        }
+    }
+
+    /// Evict the oldest commits until under the cap; if that is not enough,
+    /// apply the overfull policy.
+    fn enforce(&self, mem: &memory::Store) {
+        let Some(max) = self.max else { return };
+        let mut commits = self.commits.lock();
+        while self.bytes() > max {
+            let Some(c) = commits.pop_front() else { break };
+            let freed = mem.remove(&c) as u64;
+            self.bytes.fetch_sub(freed.min(self.bytes()), Ordering::Relaxed);
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+        drop(commits);
+        let over = self.bytes() > max;
+        let was = self.overfull.swap(over, Ordering::Relaxed);
+        if over {
+            match &self.on_overfull {
+                Overfull::Log if !was => eprintln!("ferrogit: the promisor cache holds {} bytes, over its cap of {max} bytes, and has no commit left to evict", self.bytes()),
+                Overfull::Callback(f) => f(self.bytes()),
+                _ => {}
+            }
+        }
+    }
+
+    /// `ERR_CACHE_OVERFULL` when the policy is `Error` and the cache is over.
+    fn check_room(&self) -> Result<()> {
+        match (&self.on_overfull, self.max) {
+            (Overfull::Error, Some(max)) if self.overfull.load(Ordering::Relaxed) => Err(crate::core::error::Error::CacheOverfull { bytes: self.bytes(), max }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -143,27 +262,89 @@ impl Store {
         self.promisor = Some(p);
     }
 
+    /// The promisor remote, for a partial clone.
+    pub fn promisor(&self) -> Option<&Promisor> {
+        self.promisor.as_ref()
+    }
+
     /// Fetch the missing `oid` from the promisor remote with no haves, store
     /// the pack as a promisor pack and read the object from it. Only `read`
-    /// fetches: `header` and `has` never do.
+    /// fetches: `header` and `has` never do. Concurrent reads of one missing
+    /// object make one fetch: the others wait for it, then read.
     fn lazy_fetch(&self, oid: &ObjectId, out: &mut Vec<u8>, p: &Promisor) -> Result<Option<Kind>> {
-        use crate::core::promisor::{session, v2};
-        let _one = p.fetching.lock();
-        // Someone may have fetched it while we waited.
         let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
+        let joined = {
+            let mut m = p.inflight.lock();
+            match m.get(oid) {
+                Some(f) => Some(f.clone()),
+                None => {
+                    m.insert(*oid, Arc::new(Flight::default()));
+                    None
+                }
+            }
+        };
+        if let Some(f) = joined {
+            p.joins.fetch_add(1, Ordering::Relaxed);
+            let mut done = f.done.lock();
+            while !*done {
+                f.ready.wait(&mut done);
+            }
+            drop(done);
+            self.scan_packs();
+            return self.try_read(oid, out, &ctx);
+        }
+        let flight = p.inflight.lock().get(oid).cloned().unwrap_or_default();
+        let _landing = Landing { map: &p.inflight, oid: *oid, flight };
+        // Someone may have fetched it just before we took the flight.
+        self.scan_packs();
         if let Some(k) = self.try_read(oid, out, &ctx)? {
             return Ok(Some(k));
         }
-        let mut s = session::Session::connect(&p.url)?;
-        let req = v2::FetchRequest { wants: std::slice::from_ref(oid), filter: p.filter.as_deref(), ..Default::default() };
-        match session::fetch_into(&mut s, &self.dir, &req, Some(b""), &mut |_| {}) {
+        match self.fetch_objects(std::slice::from_ref(oid), p.filter.as_deref(), &mut |_| {}, &std::sync::atomic::AtomicBool::new(false)) {
             Ok(_) => {}
             // The server does not have it (or will not give it): not found, after the fetch.
             Err(crate::core::error::Error::Transport { reason, .. }) if reason.starts_with("the server refused") => return Ok(None),
             Err(e) => return Err(e),
         }
-        self.scan_packs();
         self.try_read(oid, out, &ctx)
+    }
+
+    /// Fetch `oids` from the promisor remote in one request with no haves,
+    /// stored as a promisor pack (a prefetch, or one lazy read). Returns the
+    /// number of objects received.
+    pub fn fetch_objects(&self, oids: &[ObjectId], filter: Option<&str>, progress: crate::core::promisor::OnProgress<'_>, abort: &std::sync::atomic::AtomicBool) -> Result<usize> {
+        use crate::core::promisor::{session, v2};
+        let Some(p) = &self.promisor else {
+            return Err(crate::core::error::Error::Io { path: None, message: "this repository has no promisor remote to fetch from".into() });
+        };
+        if oids.is_empty() {
+            return Ok(0);
+        }
+        if let (Some(c), Some(mem)) = (&p.cache, &self.memory) {
+            c.check_room()?;
+            p.fetches.fetch_add(1, Ordering::Relaxed);
+            let mut s = session::Session::connect(&p.url)?;
+            let req = v2::FetchRequest { wants: oids, filter, ..Default::default() };
+            let n = session::fetch_objects(&mut s, &req, progress, abort, &mut |oid, kind, data| {
+                if !mem.contains(oid) {
+                    mem.insert_with_id(*oid, kind, data.into());
+                    c.added(*oid, kind, data.len());
+                }
+            })?;
+            c.enforce(mem);
+            return Ok(n);
+        }
+        p.fetches.fetch_add(1, Ordering::Relaxed);
+        let mut s = session::Session::connect(&p.url)?;
+        let req = v2::FetchRequest { wants: oids, filter, ..Default::default() };
+        let got = session::fetch_into(&mut s, &self.dir, &req, Some(b""), progress, abort)?;
+        self.scan_packs();
+        Ok(got.objects)
+    }
+
+    /// Objects evicted from a memory-only promisor's cache.
+    pub fn evictions(&self) -> u64 {
+        self.promisor.as_ref().and_then(|p| p.cache.as_ref()).map(MemCache::evictions).unwrap_or(0)
     }
 
     /// Store `data` as an object of kind `kind` and return its id: into the
@@ -367,8 +548,12 @@ impl Store {
     }
 
     /// Bytes held by the delta-base cache.
+    /// Bytes held in caches: a memory-only promisor's objects, else the delta-base cache.
     pub fn cache_bytes(&self) -> usize {
-        self.cache.bytes()
+        match self.promisor.as_ref().and_then(|p| p.cache.as_ref()) {
+            Some(c) => c.bytes() as usize,
+            None => self.cache.bytes(),
+        }
     }
 
     /// Every object id in the packs of this store and its alternates, plus loose ones (for tests/tools).

@@ -46,6 +46,11 @@ impl Store {
         self.objects.read().get(oid).cloned()
     }
 
+    /// Drop `oid`; returns the bytes of content freed.
+    pub fn remove(&self, oid: &ObjectId) -> usize {
+        self.objects.write().remove(oid).map(|(_, d)| d.len()).unwrap_or(0)
+    }
+
     /// Number of objects held.
     pub fn len(&self) -> usize {
         self.objects.read().len()

@@ -1,65 +1,195 @@
-//! Cloning (so far: bare clones from local remotes, with an optional
-//! partial-clone filter), writing what `git clone --bare [--filter]` writes:
-//! the pack (a promisor pack when filtered) with its index, every branch and
-//! tag, `HEAD` naming the remote's default branch, and the remote's config,
-//! so that git works in our clones (its own lazy fetch included).
+//! `git clone`: a new repository (bare or with a work tree) holding the
+//! remote's branches and tags, `HEAD` on the remote's default branch (or the
+//! one asked for), the remote's config as git writes it (a partial clone's
+//! `promisor` and `partialclonefilter` with format version 1; a shallow
+//! clone's single-branch refspec and `shallow` file), and for a work tree the
+//! checkout and index. git works in our clones, its own lazy fetch included.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
 use crate::core::promisor::session::{self, Session};
-use crate::core::promisor::v2;
+use crate::core::promisor::{v2, OnProgress, Progress};
 use crate::core::refs::transaction::{Change, Edit, Expect};
 
 /// What to clone.
 #[derive(Debug, Default, Clone)]
 pub struct CloneOptions {
+    /// No work tree: the repository is `path` itself, refs mirror the remote's.
+    pub bare: bool,
     /// A partial-clone filter (`blob:none`, `tree:0`, `blob:limit=<n>`).
     pub filter: Option<String>,
+    /// A shallow clone of this many commits (implies one branch, as git).
+    pub depth: Option<u32>,
+    /// The branch (or tag, for a detached HEAD) to check out instead of the remote's HEAD.
+    pub branch: Option<String>,
 }
 
-/// Clone `url` into a new bare repository at `path`; returns its git dir.
-pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: &mut dyn FnMut(&[u8])) -> Result<PathBuf> {
-    if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
+/// Clone `url` into `path` (which must not exist or be empty); returns the git dir.
+/// On failure, what was made at `path` is removed again.
+pub fn clone(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
+    let existed = path.exists();
+    if existed && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Io { path: Some(path.to_path_buf()), message: "destination exists and is not an empty directory".into() });
     }
+    let r = clone_into(url, path, opts, progress, abort);
+    if r.is_err() {
+        // As git: a failed clone leaves nothing behind.
+        if existed {
+            if let Ok(d) = std::fs::read_dir(path) {
+                for e in d.flatten() {
+                    let p = e.path();
+                    let _ = if p.is_dir() && !p.is_symlink() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+    r
+}
+
+/// Bare clone (kept for callers of the first version).
+pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>) -> Result<PathBuf> {
+    clone(url, path, &CloneOptions { bare: true, ..opts.clone() }, progress, &AtomicBool::new(false))
+}
+
+fn clone_into(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
     let mut s = Session::connect(url)?;
     let refs = s.ls_refs(&["HEAD", "refs/heads/", "refs/tags/"])?;
-    let head_target = refs.iter().find(|r| r.name == "HEAD").and_then(|r| r.symref_target.clone());
-    let branch = head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/"));
-    let git_dir = crate::core::init::init(path, true, branch)?;
-    write_remote_config(&git_dir, url, opts.filter.as_deref())?;
-    let stored: Vec<&v2::RemoteRef> = refs.iter().filter(|r| r.name != "HEAD" && r.oid.is_some()).collect();
-    let mut wants: Vec<ObjectId> = stored.iter().filter_map(|r| r.oid).collect();
+    let remote_head = refs.iter().find(|r| r.name == "HEAD");
+    let head_target = remote_head.and_then(|r| r.symref_target.clone());
+    // The branch to check out: asked for (a branch, else a tag), or the remote's HEAD.
+    let (branch, detached): (Option<String>, Option<ObjectId>) = match &opts.branch {
+        Some(b) => {
+            if refs.iter().any(|r| r.name == format!("refs/heads/{b}")) {
+                (Some(b.clone()), None)
+            } else if let Some(t) = refs.iter().find(|r| r.name == format!("refs/tags/{b}")) {
+                (None, t.peeled.or(t.oid))
+            } else {
+                return Err(Error::Transport { url: url.to_string(), reason: format!("remote branch {b} not found") });
+            }
+        }
+        None => (head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_string), None),
+    };
+    let single = opts.depth.is_some();
+    let git_dir = crate::core::init::init(path, opts.bare, branch.as_deref())?;
+    let branch_ref = branch.as_ref().map(|b| format!("refs/heads/{b}"));
+    // What is fetched: every branch and tag, or one branch (and the tags
+    // pointing into what it brings) for a shallow clone.
+    let heads: Vec<&v2::RemoteRef> = refs
+        .iter()
+        .filter(|r| r.oid.is_some() && r.name.starts_with("refs/heads/"))
+        .filter(|r| !single || branch_ref.as_deref().is_none_or(|b| b == r.name))
+        .collect();
+    let tags: Vec<&v2::RemoteRef> = refs.iter().filter(|r| r.oid.is_some() && r.name.starts_with("refs/tags/")).collect();
+    let refspec = match (&branch_ref, single) {
+        (Some(b), true) => format!("+{b}:refs/remotes/origin/{}", &b["refs/heads/".len()..]),
+        _ => "+refs/heads/*:refs/remotes/origin/*".to_string(),
+    };
+    write_remote_config(&git_dir, url, opts, (!opts.bare).then_some(refspec.as_str()), branch.as_deref())?;
+    let mut wants: Vec<ObjectId> = heads.iter().filter_map(|r| r.oid).collect();
+    if !single {
+        wants.extend(tags.iter().filter_map(|r| r.oid));
+    }
+    wants.extend(detached);
     wants.sort_by(|a, b| a.0.cmp(&b.0));
     wants.dedup();
+    let repo_objects = git_dir.join("objects");
     if !wants.is_empty() {
-        let req = v2::FetchRequest { wants: &wants, filter: opts.filter.as_deref(), ..Default::default() };
+        let req = v2::FetchRequest { wants: &wants, filter: opts.filter.as_deref(), depth: opts.depth, ..Default::default() };
         // As git: a promisor pack lists the refs it was fetched for.
-        let promisor: Option<String> = opts.filter.as_ref().map(|_| stored.iter().filter_map(|r| r.oid.map(|o| format!("{o} {}\n", r.name))).collect());
-        session::fetch_into(&mut s, &git_dir.join("objects"), &req, promisor.as_deref().map(str::as_bytes), progress)?;
+        let promisor: Option<String> = opts.filter.as_ref().map(|_| heads.iter().chain(tags.iter()).filter_map(|r| r.oid.map(|o| format!("{o} {}\n", r.name))).collect());
+        let got = session::fetch_into(&mut s, &repo_objects, &req, promisor.as_deref().map(str::as_bytes), progress, abort)?;
+        drop(s);
+        if !got.shallow.is_empty() {
+            let repo = crate::core::repo::Repository::open(&git_dir, &Default::default())?;
+            crate::core::promisor::fetch::write_shallow(&repo, &got.shallow)?;
+        }
     }
     let repo = crate::core::repo::Repository::open(&git_dir, &Default::default())?;
-    let edits: Vec<Edit> = stored.iter().filter_map(|r| Some(Edit::new(r.name.clone(), Change::Update(r.oid?), Expect::Any))).collect();
+    use crate::core::odb::ObjectStore;
+    let have = |r: &v2::RemoteRef| r.peeled.or(r.oid).is_some_and(|o| repo.odb.contains(&o));
+    let msg = format!("clone: from {url}");
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut edit = |name: String, change: Change| {
+        let mut e = Edit::new(name, change, Expect::Any);
+        e.message = Some(msg.clone());
+        edits.push(e);
+    };
+    for h in &heads {
+        let Some(oid) = h.oid else { continue };
+        if opts.bare {
+            edit(h.name.clone(), Change::Update(oid));
+        } else {
+            edit(format!("refs/remotes/origin/{}", &h.name["refs/heads/".len()..]), Change::Update(oid));
+        }
+    }
+    for t in tags.iter().filter(|t| !single || have(t)) {
+        if let Some(o) = t.oid {
+            edit(t.name.clone(), Change::Update(o));
+        }
+    }
+    let checkout_at: Option<ObjectId> = match (&branch_ref, detached) {
+        (_, Some(d)) => Some(d),
+        (Some(b), None) => refs.iter().find(|r| &r.name == b).and_then(|r| r.oid),
+        (None, None) => None,
+    };
+    if !opts.bare {
+        if let (Some(b), Some(oid), None) = (&branch_ref, checkout_at, detached) {
+            edit(b.clone(), Change::Update(oid));
+        }
+        if let Some(t) = head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/")) {
+            if !single || branch.as_deref() == Some(t) {
+                edit("refs/remotes/origin/HEAD".into(), Change::Symbolic(format!("refs/remotes/origin/{t}")));
+            }
+        }
+        if let Some(d) = detached {
+            let mut e = Edit::new("HEAD", Change::Update(d), Expect::Any);
+            e.deref = false;
+            e.message = Some(msg.clone());
+            edits.push(e);
+        }
+    }
     if !edits.is_empty() {
         repo.commit_ref_edits(edits)?;
+    }
+    if let (false, Some(commit)) = (opts.bare, checkout_at) {
+        let workdir = repo.layout.workdir.clone().ok_or_else(|| Error::Internal { message: "a non-bare clone has a work tree".into() })?;
+        let tree = crate::core::treeops::peel_to_tree(&repo.odb, commit)?;
+        if opts.filter.is_some() {
+            // One request for every blob the checkout needs, not one per file.
+            let missing = crate::core::checkout::missing_blobs(&repo.odb, &tree, &[])?;
+            repo.odb.fetch_objects(&missing, None, progress, abort)?;
+        }
+        let index = repo.layout.git_dir.join("index");
+        crate::core::checkout::checkout(&repo, &tree, &workdir, &index, &mut |done, total| {
+            progress(&Progress { phase: "checkout".into(), done: done as u64, total: Some(total as u64), bytes: 0 })
+        })?;
     }
     Ok(git_dir)
 }
 
-/// `[remote "origin"]` as `git clone --bare` writes it, and format version 1
-/// for a partial clone (its `remote.<name>.promisor` needs it).
-fn write_remote_config(git_dir: &Path, url: &str, filter: Option<&str>) -> Result<()> {
+/// `[remote "origin"]` (and `[branch]`) as `git clone` writes them, and format
+/// version 1 for a partial clone (its `remote.<name>.promisor` needs it).
+fn write_remote_config(git_dir: &Path, url: &str, opts: &CloneOptions, refspec: Option<&str>, branch: Option<&str>) -> Result<()> {
     let path = git_dir.join("config");
     let mut text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    if filter.is_some() {
+    if opts.filter.is_some() {
         text = text.replacen("repositoryformatversion = 0", "repositoryformatversion = 1", 1);
     }
-    let quote = |v: &str| if v.contains(['"', '\\']) { format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")) } else { v.to_string() };
+    let quote = |v: &str| if v.contains(['"', '\\']) || v.starts_with(' ') || v.ends_with(' ') { format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")) } else { v.to_string() };
     text.push_str(&format!("[remote \"origin\"]\n\turl = {}\n", quote(url)));
-    if let Some(f) = filter {
+    if let Some(r) = refspec {
+        text.push_str(&format!("\tfetch = {r}\n"));
+    }
+    if let Some(f) = &opts.filter {
         text.push_str(&format!("\tpromisor = true\n\tpartialclonefilter = {}\n", quote(f)));
+    }
+    if let (Some(b), Some(_)) = (branch, refspec) {
+        text.push_str(&format!("[branch \"{b}\"]\n\tremote = origin\n\tmerge = refs/heads/{b}\n"));
     }
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
@@ -94,7 +224,7 @@ mod tests {
         let out = TempDir::new("clone-out");
         let ours = out.0.join("ours.git");
         let theirs = out.0.join("theirs.git");
-        let opts = CloneOptions { filter: Some("blob:none".into()) };
+        let opts = CloneOptions { filter: Some("blob:none".into()), ..Default::default() };
         clone_bare(&url, &ours, &opts, &mut |_| {}).expect("clone");
         git_ok(&out.0, &["clone", "-q", "--bare", "--filter=blob:none", &url, &theirs.display().to_string()]);
         for args in [

@@ -56,6 +56,12 @@ pub type External<'a> = &'a dyn Fn(&ObjectId) -> Option<(Kind, Vec<u8>)>;
 
 /// Index the pack `pack` (all of it, trailer included).
 pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String> {
+    index_pack_with(pack, external, &mut |_, _, _| {})
+}
+
+/// [`index_pack`], handing every object of the pack (id, kind, content) to
+/// `on_object` once as it is resolved (for a memory-only store).
+pub fn index_pack_with(pack: &[u8], external: External<'_>, on_object: &mut dyn FnMut(&ObjectId, Kind, &[u8])) -> Result<Indexed, String> {
     if pack.len() < 32 || &pack[..4] != b"PACK" {
         return Err("not a pack (bad signature or too short)".into());
     }
@@ -127,10 +133,10 @@ pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String
     if pos != trailer {
         return Err(format!("{} bytes after the last entry", trailer - pos));
     }
-    resolve(raws, checksum, external)
+    resolve(raws, checksum, external, on_object)
 }
 
-fn resolve(mut raws: Vec<Raw>, checksum: [u8; 20], external: External<'_>) -> Result<Indexed, String> {
+fn resolve(mut raws: Vec<Raw>, checksum: [u8; 20], external: External<'_>, on_object: &mut dyn FnMut(&ObjectId, Kind, &[u8])) -> Result<Indexed, String> {
     let n = raws.len();
     let by_offset: HashMap<u64, usize> = raws.iter().enumerate().map(|(i, r)| (r.offset, i)).collect();
     let mut children_at: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -154,6 +160,7 @@ fn resolve(mut raws: Vec<Raw>, checksum: [u8; 20], external: External<'_>) -> Re
         while let Some((i, kind, content)) = stack.pop() {
             let oid = object::hash(kind, &content);
             oids[i] = Some(oid);
+            on_object(&oid, kind, &content);
             let kids: Vec<usize> = children_at.remove(&i).into_iter().flatten().chain(children_of.remove(&oid).into_iter().flatten()).collect();
             for k in kids {
                 let mut out = Vec::new();

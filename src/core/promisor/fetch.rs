@@ -1,0 +1,203 @@
+//! `git fetch`: list the remote's refs, map them through refspecs, fetch the
+//! objects we lack in one pack (sending our ref tips as haves), and move the
+//! local refs in one transaction, fast-forwards only unless forced, as git.
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+
+use crate::core::error::{Error, Result};
+use crate::core::oid::ObjectId;
+use crate::core::promisor::refspec::Refspec;
+use crate::core::promisor::session::{self, Session};
+use crate::core::promisor::{v2, OnProgress};
+use crate::core::refs::transaction::{Change, Edit, Expect};
+use crate::core::repo::Repository;
+
+#[derive(Debug, Default, Clone)]
+pub struct FetchOptions {
+    /// Refspecs; default the remote's `remote.<name>.fetch`, or `HEAD` for a URL.
+    pub refspecs: Vec<String>,
+    /// A partial-clone filter; default the remote's `partialclonefilter`.
+    pub filter: Option<String>,
+    pub depth: Option<u32>,
+    /// Delete local refs a refspec maps to whose remote ref is gone.
+    pub prune: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefChange {
+    pub name: String,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
+#[derive(Debug, Default)]
+pub struct FetchOutcome {
+    /// Refs moved, created or deleted, sorted by name.
+    pub updated: Vec<RefChange>,
+    /// Objects received.
+    pub objects: usize,
+    /// Bytes of pack received.
+    pub bytes: u64,
+}
+
+/// Haves sent with a fetch: enough ref tips for the server to leave out what we have.
+const MAX_HAVES: usize = 256;
+
+/// A configured remote: its URL, fetch refspecs, and partial-clone settings.
+pub struct Remote {
+    pub name: Option<String>,
+    pub url: String,
+    pub refspecs: Vec<String>,
+    pub promisor: bool,
+    pub filter: Option<String>,
+}
+
+/// `remote_or_url` as a configured remote's name, else as a URL.
+pub fn remote(repo: &Repository, remote_or_url: &str) -> Remote {
+    let c = &repo.config;
+    match c.get_sub("remote", Some(remote_or_url), "url").flatten() {
+        Some(url) => {
+            let name = remote_or_url.to_string();
+            let named = c.get_sub("extensions", None, "partialclone").flatten().is_some_and(|n| n.eq_ignore_ascii_case(&name));
+            let promisor = named || c.get_sub("remote", Some(&name), "promisor").flatten().and_then(crate::core::config::parse_bool) == Some(true);
+            Remote {
+                url: url.to_string(),
+                refspecs: c.get_all("remote", Some(&name), "fetch").into_iter().flatten().map(str::to_string).collect(),
+                promisor,
+                filter: c.get_sub("remote", Some(&name), "partialclonefilter").flatten().map(str::to_string),
+                name: Some(name),
+            }
+        }
+        None => Remote { name: None, url: remote_or_url.to_string(), refspecs: Vec::new(), promisor: false, filter: None },
+    }
+}
+
+/// Fetch from `remote_or_url` into `repo` (on disk).
+pub fn fetch(repo: &Repository, remote_or_url: &str, opts: &FetchOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<FetchOutcome> {
+    if repo.is_in_memory() {
+        return Err(Error::Io { path: None, message: "fetch needs a repository on disk".into() });
+    }
+    let r = remote(repo, remote_or_url);
+    let specs: Vec<String> = if !opts.refspecs.is_empty() {
+        opts.refspecs.clone()
+    } else if !r.refspecs.is_empty() {
+        r.refspecs.clone()
+    } else {
+        vec!["HEAD".to_string()]
+    };
+    let specs = specs.iter().map(|s| Refspec::parse(s)).collect::<Result<Vec<_>>>()?;
+    let filter = opts.filter.clone().or_else(|| r.promisor.then(|| r.filter.clone()).flatten());
+    let mut s = Session::connect(&r.url)?;
+    let mut prefixes: Vec<String> = specs.iter().map(Refspec::prefix).collect();
+    if prefixes.iter().any(String::is_empty) {
+        prefixes.clear();
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    let listed = s.ls_refs(&prefixes.iter().map(String::as_str).collect::<Vec<_>>())?;
+    // (remote name, oid, local name, forced) for every ref a refspec takes.
+    let mut taken: Vec<(String, ObjectId, Option<String>, bool)> = Vec::new();
+    for rr in &listed {
+        let Some(oid) = rr.oid else { continue };
+        for spec in &specs {
+            if let Some(dst) = spec.map(&rr.name) {
+                taken.push((rr.name.clone(), oid, dst, spec.force));
+                break;
+            }
+        }
+    }
+    let odb = &repo.odb;
+    use crate::core::odb::ObjectStore;
+    let mut wants: Vec<ObjectId> = taken.iter().map(|t| t.1).filter(|o| opts.depth.is_some() || !odb.contains(o)).collect();
+    wants.sort_by(|a, b| a.0.cmp(&b.0));
+    wants.dedup();
+    let mut out = FetchOutcome::default();
+    if !wants.is_empty() {
+        let mut haves: Vec<ObjectId> = repo.refs.list("")?.iter().filter_map(|r| r.leaf().oid()).filter(|o| odb.contains(o)).collect();
+        haves.sort_by(|a, b| a.0.cmp(&b.0));
+        haves.dedup();
+        haves.truncate(MAX_HAVES);
+        let req = v2::FetchRequest { wants: &wants, haves: &haves, filter: filter.as_deref(), depth: opts.depth };
+        let promisor_text: Option<String> = (filter.is_some() || r.promisor).then(|| taken.iter().map(|t| format!("{} {}\n", t.1, t.0)).collect());
+        let got = session::fetch_into(&mut s, &repo.layout.common_dir.join("objects"), &req, promisor_text.as_deref().map(str::as_bytes), progress, abort)?;
+        odb.refresh();
+        if !got.shallow.is_empty() {
+            write_shallow(repo, &got.shallow)?;
+        }
+        out.objects = got.objects;
+        out.bytes = got.bytes;
+    }
+    let rla = format!("fetch {remote_or_url}");
+    let mut edits = Vec::new();
+    let mut seen = HashSet::new();
+    for (_, new, dst, force) in &taken {
+        let Some(dst) = dst else { continue };
+        if !seen.insert(dst.clone()) {
+            continue;
+        }
+        let old = repo.refs.get(dst)?.and_then(|r| r.leaf().oid());
+        if old == Some(*new) {
+            continue;
+        }
+        let how = match old {
+            None => "storing head",
+            Some(o) if repo.merge_base(&o, new).ok().flatten() == Some(o) => "fast-forward",
+            Some(_) if *force => "forced-update",
+            // git: "! [rejected] (non-fast-forward)" / "(would clobber existing tag)"
+            Some(_) => continue,
+        };
+        if old.is_some() && dst.starts_with("refs/tags/") && !force {
+            continue;
+        }
+        let expect = match old {
+            Some(o) => Expect::MustMatch(o),
+            None => Expect::MustNotExist { create: false },
+        };
+        let mut e = Edit::new(dst.clone(), Change::Update(*new), expect);
+        e.message = Some(format!("{rla}: {how}"));
+        edits.push(e);
+        out.updated.push(RefChange { name: dst.clone(), old, new: Some(*new) });
+    }
+    if opts.prune {
+        let remote_names: HashSet<&str> = listed.iter().map(|r| r.name.as_str()).collect();
+        for spec in &specs {
+            let Some(dst) = &spec.dst else { continue };
+            let prefix = dst.split('*').next().unwrap_or(dst);
+            for local in repo.refs.list(prefix)? {
+                let name = local.name().to_string();
+                let Some(src) = spec.source_of(&name) else { continue };
+                if remote_names.contains(src.as_str()) || !seen.insert(name.clone()) || matches!(local, crate::core::refs::Ref::Symbolic { .. }) {
+                    continue;
+                }
+                let old = local.leaf().oid();
+                edits.push(Edit::new(name.clone(), Change::Delete, old.map(Expect::MustMatch).unwrap_or(Expect::Any)));
+                out.updated.push(RefChange { name, old, new: None });
+            }
+        }
+    }
+    if !edits.is_empty() {
+        repo.commit_ref_edits(edits)?;
+    }
+    out.updated.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Add `shallow` to `$GIT_DIR/shallow` (sorted, one id per line, as git keeps it).
+pub fn write_shallow(repo: &Repository, shallow: &[ObjectId]) -> Result<()> {
+    let path = repo.layout.common_dir.join("shallow");
+    let mut all: Vec<String> = std::fs::read_to_string(&path).unwrap_or_default().lines().map(str::to_string).collect();
+    all.extend(shallow.iter().map(|o| o.to_hex()));
+    all.sort();
+    all.dedup();
+    let text: String = all.iter().map(|l| format!("{l}\n")).collect();
+    // As git: through `shallow.lock`, renamed into place.
+    let lock = repo.layout.common_dir.join("shallow.lock");
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&lock).map_err(|e| Error::io(&lock, e))?;
+    let written = std::io::Write::write_all(&mut f, text.as_bytes()).and_then(|_| std::fs::rename(&lock, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&lock);
+        return Err(Error::io(&path, e));
+    }
+    Ok(())
+}

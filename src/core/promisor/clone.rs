@@ -276,4 +276,72 @@ mod tests {
         assert!(clone_bare(&empty.0.display().to_string(), &ours, &CloneOptions::default(), &mut |_| {}).is_err());
         git_ok(&ours, &["fsck", "--no-progress"]);
     }
+
+    /// stdout of `git args` whatever its exit status.
+    fn git_status(dir: &Path, args: &[&str]) -> String {
+        String::from_utf8_lossy(&crate::core::testutil::git_output(dir, args, None).stdout).into_owned()
+    }
+
+    /// Run `args` in both clones and compare.
+    fn same(ours: &Path, theirs: &Path, args: &[&str]) {
+        assert_eq!(git_ok(ours, args), git_ok(theirs, args), "git {args:?}");
+    }
+
+    #[test]
+    fn clones_with_a_work_tree_are_what_git_clone_makes() {
+        let srv = server();
+        std::fs::create_dir_all(srv.0.join("dir/sub")).expect("mkdir");
+        std::fs::write(srv.0.join("dir/sub/deep.txt"), "deep\n").expect("write");
+        git_ok(&srv.0, &["add", "-A"]);
+        git_ok(&srv.0, &["commit", "-q", "-m", "deep"]);
+        let url = format!("file://{}", srv.0.display());
+        let out = TempDir::new("clone-wt");
+        for (name, opts, git_args) in [
+            ("full", CloneOptions::default(), vec![]),
+            ("partial", CloneOptions { filter: Some("blob:none".into()), ..Default::default() }, vec!["--filter=blob:none"]),
+            ("shallow", CloneOptions { depth: Some(2), ..Default::default() }, vec!["--depth=2"]),
+            ("branch", CloneOptions { branch: Some("old".into()), ..Default::default() }, vec!["--branch=old"]),
+            ("tag", CloneOptions { branch: Some("v1".into()), ..Default::default() }, vec!["--branch=v1"]),
+        ] {
+            let ours = out.0.join(format!("ours-{name}"));
+            let theirs = out.0.join(format!("theirs-{name}"));
+            clone(&url, &ours, &opts, &mut |_| {}, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut args = vec!["clone", "-q"];
+            args.extend(git_args.iter().copied());
+            let (u, t) = (url.clone(), theirs.display().to_string());
+            args.extend([u.as_str(), t.as_str()]);
+            git_ok(&out.0, &args);
+            same(&ours, &theirs, &["for-each-ref", "--format=%(objectname) %(refname) %(symref)"]);
+            same(&ours, &theirs, &["config", "--local", "--list"]);
+            same(&ours, &theirs, &["rev-parse", "HEAD"]);
+            assert_eq!(git_status(&ours, &["symbolic-ref", "-q", "--short", "HEAD"]), git_status(&theirs, &["symbolic-ref", "-q", "--short", "HEAD"]));
+            same(&ours, &theirs, &["ls-files", "-s"]);
+            same(&ours, &theirs, &["rev-list", "--objects", "--all", "--missing=print"]);
+            assert_eq!(git_ok(&ours, &["status", "--porcelain"]), "", "{name}: clean");
+            assert_eq!(git_ok(&ours, &["diff-files"]), "", "{name}: stat data exact");
+            assert_eq!(std::fs::read(ours.join("dir/sub/deep.txt")).ok(), std::fs::read(theirs.join("dir/sub/deep.txt")).ok(), "{name}");
+            if opts.depth.is_some() {
+                assert_eq!(std::fs::read_to_string(ours.join(".git/shallow")).ok(), std::fs::read_to_string(theirs.join(".git/shallow")).ok());
+            }
+            git_ok(&ours, &["fsck", "--no-progress"]);
+        }
+    }
+
+    #[test]
+    fn a_failed_clone_leaves_nothing() {
+        let out = TempDir::new("clone-fail");
+        let dest = out.0.join("x");
+        let r = clone("/nonexistent/ferrogit/remote", &dest, &CloneOptions::default(), &mut |_| {}, &AtomicBool::new(false));
+        assert_eq!(r.unwrap_err().code(), "ERR_TRANSPORT");
+        assert!(!dest.exists());
+        let srv = server();
+        let r = clone(&srv.0.display().to_string(), &dest, &CloneOptions { branch: Some("nope".into()), ..Default::default() }, &mut |_| {}, &AtomicBool::new(false));
+        assert_eq!(r.unwrap_err().code(), "ERR_TRANSPORT");
+        assert!(!dest.exists());
+        // Aborted before it starts: ERR_ABORTED, nothing left; an empty directory given stays, empty.
+        std::fs::create_dir(&dest).expect("mkdir");
+        let r = clone(&srv.0.display().to_string(), &dest, &CloneOptions::default(), &mut |_| {}, &AtomicBool::new(true));
+        assert_eq!(r.unwrap_err().code(), "ERR_ABORTED");
+        assert_eq!(std::fs::read_dir(&dest).expect("dir").count(), 0);
+    }
 }

@@ -201,3 +201,67 @@ pub fn write_shallow(repo: &Repository, shallow: &[ObjectId]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::promisor::clone::{clone, CloneOptions};
+    use crate::core::testutil::{git_ok, TempDir};
+
+    fn commit(dir: &std::path::Path, file: &str, text: &str) {
+        std::fs::write(dir.join(file), text).expect("write");
+        git_ok(dir, &["add", "-A"]);
+        git_ok(dir, &["commit", "-q", "-m", text]);
+    }
+
+    #[test]
+    fn fetch_moves_refs_as_git_fetch_does() {
+        let srv = TempDir::new("fetch-src");
+        let s = &srv.0;
+        git_ok(s, &["init", "-q", "-b", "main", "."]);
+        commit(s, "a", "one");
+        git_ok(s, &["branch", "gone"]);
+        git_ok(s, &["branch", "rewritten"]);
+        let url = format!("file://{}", s.display());
+        let out = TempDir::new("fetch-out");
+        let ours = out.0.join("ours");
+        let theirs = out.0.join("theirs");
+        clone(&url, &ours, &CloneOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("clone");
+        git_ok(&out.0, &["clone", "-q", &url, &theirs.display().to_string()]);
+        // The remote moves on: a fast-forward, a new branch and tag, a deleted branch, a rewritten one.
+        commit(s, "b", "two");
+        git_ok(s, &["branch", "new"]);
+        git_ok(s, &["tag", "-a", "-m", "t", "v2"]);
+        git_ok(s, &["branch", "-D", "gone"]);
+        git_ok(s, &["checkout", "-q", "rewritten"]);
+        git_ok(s, &["commit", "-q", "--amend", "-m", "amended"]);
+        git_ok(s, &["checkout", "-q", "main"]);
+        let repo = Repository::open(&ours.join(".git"), &Default::default()).expect("open");
+        let got = fetch(&repo, "origin", &FetchOptions { prune: true, ..Default::default() }, &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        git_ok(&theirs, &["fetch", "-q", "--prune", "origin"]);
+        let refs = |d: &std::path::Path| git_ok(d, &["for-each-ref", "--format=%(objectname) %(refname)", "refs/remotes"]);
+        assert_eq!(refs(&ours), refs(&theirs));
+        let names: Vec<&str> = got.updated.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["refs/remotes/origin/gone", "refs/remotes/origin/main", "refs/remotes/origin/new", "refs/remotes/origin/rewritten"]);
+        assert!(got.updated[0].new.is_none() && got.objects > 0 && got.bytes > 0);
+        // Only what we lacked came: the commit "two", its tree and blob, the amended commit (its tree is known).
+        assert_eq!(got.objects, 4, "{got:?}");
+        git_ok(&ours, &["fsck", "--no-progress"]);
+        let log = git_ok(&ours, &["reflog", "show", "--format=%gs", "refs/remotes/origin/main"]);
+        assert_eq!(log.lines().next(), Some("fetch origin: fast-forward"));
+        // Nothing new: nothing fetched, nothing moved.
+        let again = fetch(&repo, "origin", &FetchOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        assert!(again.updated.is_empty() && again.objects == 0);
+        // Without '+', a rewritten branch is not moved (git: rejected, non-fast-forward).
+        git_ok(s, &["checkout", "-q", "rewritten"]);
+        git_ok(s, &["commit", "-q", "--amend", "-m", "again"]);
+        let spec = vec!["refs/heads/rewritten:refs/remotes/origin/rewritten".to_string(), "refs/heads/main:refs/heads/copy".to_string()];
+        let r = fetch(&repo, &url, &FetchOptions { refspecs: spec, ..Default::default() }, &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        assert_eq!(r.updated.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["refs/heads/copy"]);
+        // Bad refspecs and unreachable remotes.
+        let bad = fetch(&repo, "origin", &FetchOptions { refspecs: vec!["a*b*".into()], ..Default::default() }, &mut |_| {}, &AtomicBool::new(false));
+        assert!(bad.is_err());
+        let gone = fetch(&repo, "/nonexistent/ferrogit", &FetchOptions::default(), &mut |_| {}, &AtomicBool::new(false));
+        assert_eq!(gone.unwrap_err().code(), "ERR_TRANSPORT");
+    }
+}

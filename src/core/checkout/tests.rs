@@ -263,7 +263,9 @@ fn checkout_refuses_hostile_trees() {
     }
     // The error names the path from the top of the checkout.
     let two_down = trees[evil_names.len() + 1];
-    let err = checkout(&repo, &two_down, &t.0.join("nowhere"), &t.0.join("nowhere/index"), &mut |_, _| {}).expect_err("refused");
+    let index_path = t.0.join("scratch-index");
+    let err = checkout(&repo, &two_down, &t.0.join("nowhere"), &index_path, &mut |_, _| {}).expect_err("refused");
+    assert!(!index_path.exists() && !t.0.join("scratch-index.lock").exists());
     assert!(err.to_string().contains("\"deeper/sub/..\""), "{err}");
     // git agrees that these trees are bad: read-tree refuses them, or fsck names them.
     let fsck = git_output(&dir, &["fsck", "--no-dangling", "--no-progress"], None);
@@ -295,6 +297,7 @@ fn checkout_missing_and_mistyped_objects() {
     let err = checkout(&repo, &dangling, &work, &work.join("index"), &mut |_, _| {}).expect_err("missing");
     assert_eq!((err.code(), err.oid()), ("ERR_OBJECT_NOT_FOUND", Some(nowhere)));
     assert!(!work.join("index").exists());
+    assert!(!work.join("index.lock").exists());
     let tree = raw_tree(&repo, &[]);
     let tree_as_blob = raw_tree(&repo, &[("100644", b"f", tree)]);
     let err = checkout(&repo, &tree_as_blob, &work, &work.join("index"), &mut |_, _| {}).expect_err("a tree");
@@ -323,6 +326,14 @@ fn index_lock_is_exclusive() {
     assert_eq!(err.code(), "ERR_IO");
     assert_eq!(std::fs::read(dir.join(".git/index.lock")).expect("still there"), b"held");
     assert!(!index_path.exists());
+    // A checkout takes the lock first: with it held, nothing is written.
+    let tree = raw_tree(&repo, &[("100644", b"f", blob)]);
+    let work = t.0.join("work");
+    std::fs::create_dir(&work).expect("mkdir");
+    let err = checkout(&repo, &tree, &work, &index_path, &mut |_, _| {}).expect_err("locked");
+    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(std::fs::read_dir(&work).expect("work").count(), 0);
+    assert_eq!(std::fs::read(dir.join(".git/index.lock")).expect("still there"), b"held");
     std::fs::remove_file(dir.join(".git/index.lock")).expect("unlock");
     index::write(&index_path, &mut entries).expect("writes");
     assert!(!dir.join(".git/index.lock").exists());

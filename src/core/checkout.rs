@@ -72,8 +72,10 @@ use crate::core::treeops::{canon_mode, load_tree_ish, read_tree, MAX_DEPTH, MODE
 /// Errors: `ERR_CORRUPT_OBJECT` for a tree git would refuse to check out
 /// (nothing is written then); `ERR_OBJECT_NOT_FOUND` / `ERR_OBJECT_TYPE` for
 /// a missing object, or one that is not what its entry says; `ERR_IO` when a
-/// file cannot be written or `index.lock` exists. A failure while writing
-/// files leaves the files written so far, and no index.
+/// file cannot be written, or when `index.lock` exists (then nothing is
+/// written). `index.lock` is taken before anything else and held until the
+/// index is written. A failure while writing files leaves the files written
+/// so far, the index untouched, and no `index.lock`.
 pub fn checkout(
     repo: &Repository,
     tree: &ObjectId,
@@ -82,6 +84,8 @@ pub fn checkout(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<usize> {
     let odb = &repo.odb;
+    // Held from the start, as git holds it over the whole checkout.
+    let lock = index::lock(index_path)?;
     let mut plan: Vec<Planned> = Vec::new();
     walk(odb, *tree, true, &mut |path, mode, oid| {
         if mode != MODE_TREE {
@@ -115,7 +119,7 @@ pub fn checkout(
         entries.push(index::Entry { stage: 0, path: p.path, mode: p.mode, oid: p.oid, stat });
         progress(done + 1, total);
     }
-    index::write(index_path, &mut entries)?;
+    lock.commit(&mut entries)?;
     Ok(total)
 }
 

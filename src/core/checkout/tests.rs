@@ -263,7 +263,9 @@ fn checkout_refuses_hostile_trees() {
     }
     // The error names the path from the top of the checkout.
     let two_down = trees[evil_names.len() + 1];
-    let err = checkout(&repo, &two_down, &t.0.join("nowhere"), &t.0.join("nowhere/index"), &mut |_, _| {}).expect_err("refused");
+    let index_path = t.0.join("scratch-index");
+    let err = checkout(&repo, &two_down, &t.0.join("nowhere"), &index_path, &mut |_, _| {}).expect_err("refused");
+    assert!(!index_path.exists() && !t.0.join("scratch-index.lock").exists());
     assert!(err.to_string().contains("\"deeper/sub/..\""), "{err}");
     // git agrees that these trees are bad: read-tree refuses them, or fsck names them.
     let fsck = git_output(&dir, &["fsck", "--no-dangling", "--no-progress"], None);
@@ -295,6 +297,7 @@ fn checkout_missing_and_mistyped_objects() {
     let err = checkout(&repo, &dangling, &work, &work.join("index"), &mut |_, _| {}).expect_err("missing");
     assert_eq!((err.code(), err.oid()), ("ERR_OBJECT_NOT_FOUND", Some(nowhere)));
     assert!(!work.join("index").exists());
+    assert!(!work.join("index.lock").exists());
     let tree = raw_tree(&repo, &[]);
     let tree_as_blob = raw_tree(&repo, &[("100644", b"f", tree)]);
     let err = checkout(&repo, &tree_as_blob, &work, &work.join("index"), &mut |_, _| {}).expect_err("a tree");
@@ -323,6 +326,14 @@ fn index_lock_is_exclusive() {
     assert_eq!(err.code(), "ERR_IO");
     assert_eq!(std::fs::read(dir.join(".git/index.lock")).expect("still there"), b"held");
     assert!(!index_path.exists());
+    // A checkout takes the lock first: with it held, nothing is written.
+    let tree = raw_tree(&repo, &[("100644", b"f", blob)]);
+    let work = t.0.join("work");
+    std::fs::create_dir(&work).expect("mkdir");
+    let err = checkout(&repo, &tree, &work, &index_path, &mut |_, _| {}).expect_err("locked");
+    assert_eq!(err.code(), "ERR_IO");
+    assert_eq!(std::fs::read_dir(&work).expect("work").count(), 0);
+    assert_eq!(std::fs::read(dir.join(".git/index.lock")).expect("still there"), b"held");
     std::fs::remove_file(dir.join(".git/index.lock")).expect("unlock");
     index::write(&index_path, &mut entries).expect("writes");
     assert!(!dir.join(".git/index.lock").exists());
@@ -468,4 +479,115 @@ git commit -q -m one
     let reference = t.0.join("reference");
     git_ok(&t.0, &["clone", "-q", &src.display().to_string(), &reference.display().to_string()]);
     assert_eq!(snapshot(&pc), snapshot(&reference));
+}
+
+/// Build a `make-repo` profile into `t` (a bare repository).
+fn make_profile(t: &TempDir, profile: &str) -> PathBuf {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/make-repo");
+    let dest = t.0.join(profile);
+    let out = command("python3", &t.0).arg(&tool).arg(profile).arg(&dest).output().expect("python3 runs");
+    assert!(out.status.success(), "make-repo {profile}: {}", String::from_utf8_lossy(&out.stderr));
+    dest
+}
+
+#[test]
+fn checkout_fixtures_match_git_clone() {
+    let t = TempDir::new("checkout-fixtures");
+    for profile in ["tiny", "small"] {
+        let bare = make_profile(&t, profile);
+        let url = bare.display().to_string();
+        let dst = t.0.join(format!("{profile}-ours"));
+        let reference = t.0.join(format!("{profile}-git"));
+        git_ok(&t.0, &["clone", "-q", "--no-checkout", &url, &dst.display().to_string()]);
+        git_ok(&t.0, &["clone", "-q", &url, &reference.display().to_string()]);
+        // Every tagged commit too (tags differ from HEAD in files and modes), into fresh work trees.
+        let tags = git_ok(&dst, &["tag", "--list"]);
+        let mut revs: Vec<String> = vec!["HEAD".into()];
+        revs.extend(tags.lines().step_by(10).map(str::to_string));
+        let repo = open(&dst);
+        for rev in &revs {
+            let commit = ObjectId::parse(&git_ok(&dst, &["rev-parse", &format!("{rev}^{{commit}}")])).expect("oid");
+            let work = t.0.join("work");
+            let _ = std::fs::remove_dir_all(&work);
+            let want = t.0.join("want");
+            let _ = std::fs::remove_dir_all(&want);
+            std::fs::create_dir(&work).expect("mkdir");
+            // git's own checkout of the same commit, into a work tree of the reference clone.
+            git_ok(&reference, &["worktree", "add", "-q", "--detach", &want.display().to_string(), &commit.to_hex()]);
+            let index_path = t.0.join("work.index");
+            let _ = std::fs::remove_file(&index_path);
+            let n = checkout(&repo, &commit, &work, &index_path, &mut |_, _| {}).expect("checks out");
+            assert_eq!(snapshot(&work), snapshot(&want), "{profile} {rev}");
+            let theirs = index::read(&reference.join(".git/worktrees/want/index")).expect("reads git's");
+            let ours = index::read(&index_path).expect("reads ours");
+            assert_eq!(n, ours.len());
+            let key = |e: &index::Entry| (e.path.clone(), e.mode, e.oid);
+            assert_eq!(ours.iter().map(key).collect::<Vec<_>>(), theirs.iter().map(key).collect::<Vec<_>>(), "{profile} {rev}");
+            // git reads our index against our work tree and finds nothing changed.
+            let diff = command("git", &dst)
+                .env("GIT_INDEX_FILE", &index_path)
+                .env("GIT_WORK_TREE", &work)
+                .args(["diff-files"])
+                .output()
+                .expect("git runs");
+            assert!(diff.status.success() && diff.stdout.is_empty(), "{profile} {rev}: {}", String::from_utf8_lossy(&diff.stdout));
+            git_ok(&reference, &["worktree", "remove", "--force", &want.display().to_string()]);
+        }
+    }
+}
+
+#[test]
+fn missing_blobs_of_the_partial_fixture() {
+    let t = TempDir::new("missing-blobs-fixture");
+    let bare = make_profile(&t, "partial");
+    let repo = Repository::open(&bare, &Default::default()).expect("opens");
+    let tree = ObjectId::parse(&git_ok(&bare, &["rev-parse", "HEAD^{tree}"])).expect("oid");
+    let ours = missing_blobs(&repo.odb, &tree, &[]).expect("walks");
+    // What git lists as missing, in ls-tree order.
+    let missing: HashSet<String> = git_ok(&bare, &["rev-list", "--objects", "--missing=print", "HEAD"])
+        .lines()
+        .filter_map(|l| l.strip_prefix('?').map(str::to_string))
+        .collect();
+    let want: Vec<ObjectId> = git_blobs(&bare, &[]).into_iter().filter(|o| missing.contains(&o.to_hex())).collect();
+    assert!(!want.is_empty());
+    assert_eq!(ours, want);
+}
+
+/// `cargo test --release --lib checkout_bench -- --ignored --nocapture`: our
+/// checkout of HEAD against `git reset --hard` in a `--no-checkout` clone of
+/// `FERROGIT_BENCH_REPO` (default /tmp/ferrogit-bench/medium).
+#[test]
+#[ignore]
+fn checkout_bench() {
+    let path = std::env::var("FERROGIT_BENCH_REPO").unwrap_or_else(|_| "/tmp/ferrogit-bench/medium".into());
+    if !Path::new(&path).exists() {
+        eprintln!("no {path}");
+        return;
+    }
+    let t = TempDir::new("checkout-bench");
+    let ours = t.0.join("ours");
+    let theirs = t.0.join("theirs");
+    git_ok(&t.0, &["clone", "-q", "--no-checkout", &path, &ours.display().to_string()]);
+    git_ok(&t.0, &["clone", "-q", "--no-checkout", &path, &theirs.display().to_string()]);
+    // CPU time (user + system) of this process or of its finished children:
+    // wall time on a shared machine mostly measures the other processes.
+    let cpu = |who: i32| {
+        // SAFETY: getrusage only writes the struct it is given.
+        let u = unsafe {
+            let mut u: libc::rusage = std::mem::zeroed();
+            libc::getrusage(who, &mut u);
+            u
+        };
+        let t = |v: libc::timeval| std::time::Duration::new(v.tv_sec as u64, v.tv_usec as u32 * 1000);
+        t(u.ru_utime) + t(u.ru_stime)
+    };
+    let repo = open(&ours);
+    let (start, cpu0) = (std::time::Instant::now(), cpu(libc::RUSAGE_SELF));
+    let n = checkout(&repo, &head_tree(&ours), &ours, &ours.join(".git/index"), &mut |_, _| {}).expect("checks out");
+    let (ours_time, ours_cpu) = (start.elapsed(), cpu(libc::RUSAGE_SELF) - cpu0);
+    let (start, cpu0) = (std::time::Instant::now(), cpu(libc::RUSAGE_CHILDREN));
+    git_ok(&theirs, &["reset", "-q", "--hard"]);
+    let (git_time, git_cpu) = (start.elapsed(), cpu(libc::RUSAGE_CHILDREN) - cpu0);
+    assert_eq!(git_ok(&ours, &["diff-files"]), "");
+    eprintln!("checkout of {n} entries: ours {ours_time:?} ({ours_cpu:?} CPU), git reset --hard {git_time:?} ({git_cpu:?} CPU)");
 }

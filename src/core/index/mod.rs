@@ -28,7 +28,7 @@ pub mod write;
 use crate::core::oid::ObjectId;
 
 pub use read::read;
-pub use write::write;
+pub use write::{lock, write, Locked};
 
 /// The stat data git keeps per entry, each field truncated to 32 bits as
 /// git's `fill_stat_data` stores it (`(unsigned int)st->st_size` and so on).

@@ -84,7 +84,8 @@ fn check_path(path: &[u8]) -> Result<()> {
 }
 
 /// Sort `entries` by path as git does and write them as the index at
-/// `index_path` (see the module doc for the locking).
+/// `index_path` (see the module doc for the locking): [`lock`] then
+/// [`Locked::commit`].
 ///
 /// Errors: `ERR_IO` when `index.lock` exists (another process is writing the
 /// index, or one crashed and left it; git then says "Unable to create
@@ -92,11 +93,32 @@ fn check_path(path: &[u8]) -> Result<()> {
 /// `ERR_INTERNAL` for a path given twice (at one stage), a stage above 3, or a
 /// path that is not a valid index path.
 pub fn write(index_path: &Path, entries: &mut [Entry]) -> Result<()> {
-    entries.sort_unstable_by(|a, b| (&a.path, a.stage).cmp(&(&b.path, b.stage)));
-    let bytes = encode(entries)?;
-    let mut lock = IndexLock::acquire(index_path)?;
-    lock.file()?.write_all(&bytes).map_err(|e| Error::io(&lock.lock_path, e))?;
-    lock.commit()
+    lock(index_path)?.commit(entries)
+}
+
+/// Take the index at `index_path` for writing: create `index.lock`, as git
+/// does before it starts changing the work tree, so a git running at the same
+/// time fails instead of writing an index that our work tree does not match.
+/// Dropping the [`Locked`] without committing removes the lock.
+///
+/// Errors: `ERR_IO`, as [`write`].
+pub fn lock(index_path: &Path) -> Result<Locked> {
+    Ok(Locked(IndexLock::acquire(index_path)?))
+}
+
+/// A held `index.lock`, waiting for the new entries.
+pub struct Locked(IndexLock);
+
+impl Locked {
+    /// Sort `entries`, write them to the `.lock` and rename it over the index.
+    /// On error the lock is removed and the index left as it was.
+    pub fn commit(self, entries: &mut [Entry]) -> Result<()> {
+        let mut lock = self.0;
+        entries.sort_unstable_by(|a, b| (&a.path, a.stage).cmp(&(&b.path, b.stage)));
+        let bytes = encode(entries)?;
+        lock.file()?.write_all(&bytes).map_err(|e| Error::io(&lock.lock_path, e))?;
+        lock.commit()
+    }
 }
 
 /// `<index>.lock`, held from its exclusive creation until renamed or removed.

@@ -1,4 +1,4 @@
-//! Cloning (so far: bare clones from local remotes, with an optional
+//! Cloning (so far: bare clones, from any transport, with an optional
 //! partial-clone filter), writing what `git clone --bare [--filter]` writes:
 //! the pack (a promisor pack when filtered) with its index, every branch and
 //! tag, `HEAD` naming the remote's default branch, and the remote's config,
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
 use crate::core::promisor::session::{self, Session};
+use crate::core::promisor::transport::Version;
 use crate::core::promisor::v2;
 use crate::core::refs::transaction::{Change, Edit, Expect};
 
@@ -21,10 +22,15 @@ pub struct CloneOptions {
 
 /// Clone `url` into a new bare repository at `path`; returns its git dir.
 pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: &mut dyn FnMut(&[u8])) -> Result<PathBuf> {
+    clone_bare_with(url, Version::preferred(), path, opts, progress)
+}
+
+/// [`clone_bare`] asking the server for protocol `version`.
+pub fn clone_bare_with(url: &str, version: Version, path: &Path, opts: &CloneOptions, progress: &mut dyn FnMut(&[u8])) -> Result<PathBuf> {
     if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Io { path: Some(path.to_path_buf()), message: "destination exists and is not an empty directory".into() });
     }
-    let mut s = Session::connect(url)?;
+    let mut s = Session::connect_with(url, version)?;
     let refs = s.ls_refs(&["HEAD", "refs/heads/", "refs/tags/"])?;
     let head_target = refs.iter().find(|r| r.name == "HEAD").and_then(|r| r.symref_target.clone());
     let branch = head_target.as_deref().and_then(|t| t.strip_prefix("refs/heads/"));

@@ -29,6 +29,17 @@ impl Drop for ChildGuard {
     }
 }
 
+/// A git program run directly from git's exec path (`git-daemon`, not
+/// `git daemon`): killing `git daemon` would leave its `git-daemon` child running.
+fn git_program(name: &str, dir: &Path) -> std::process::Command {
+    static EXEC_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let exec = EXEC_PATH.get_or_init(|| {
+        let out = std::process::Command::new("git").arg("--exec-path").output().expect("git --exec-path");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    });
+    command(&exec.join(name).display().to_string(), dir)
+}
+
 /// A port nothing listens on right now (another process may take it).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
@@ -45,8 +56,8 @@ impl GitDaemon {
     pub fn start(base: &Path) -> GitDaemon {
         for _ in 0..5 {
             let port = free_port();
-            let child = command("git", base)
-                .args(["daemon", "--reuseaddr", "--listen=127.0.0.1", "--informative-errors", "--export-all", "--enable=upload-pack"])
+            let child = git_program("git-daemon", base)
+                .args(["--reuseaddr", "--listen=127.0.0.1", "--informative-errors", "--export-all", "--enable=upload-pack"])
                 .arg(format!("--port={port}"))
                 .arg(format!("--base-path={}", base.display()))
                 .arg(base)
@@ -209,9 +220,8 @@ fn serve_one(conn: TcpStream, root: &Path, hook: Option<&Hook>, v0_get: bool, lo
         out.write_all(&resp.body)?;
         return out.flush();
     }
-    let mut cgi = command("git", root);
-    cgi.arg("http-backend")
-        .env("GIT_PROJECT_ROOT", root)
+    let mut cgi = git_program("git-http-backend", root);
+    cgi.env("GIT_PROJECT_ROOT", root)
         .env("GIT_HTTP_EXPORT_ALL", "1")
         .env("PATH_INFO", &req.path)
         .env("QUERY_STRING", &req.query)

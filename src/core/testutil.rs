@@ -2,6 +2,8 @@
 //! isolated environment (no system or global config, fixed identities and dates),
 //! so expected values come from git itself and are the same on every machine.
 
+pub mod net;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

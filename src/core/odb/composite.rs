@@ -150,17 +150,25 @@ impl MemCache {
         }
     }
 
-    /// Evict the oldest commits until under the cap; if that is not enough,
-    /// apply the overfull policy.
-    fn enforce(&self, mem: &memory::Store) {
+    /// Evict the oldest commits until under the cap (never one of `wanted`,
+    /// which a reader is about to read); if that is not enough, apply the
+    /// overfull policy.
+    fn enforce(&self, mem: &memory::Store, wanted: &[ObjectId]) {
         let Some(max) = self.max else { return };
         let mut commits = self.commits.lock();
+        let mut kept = Vec::new();
         while self.bytes() > max {
             let Some(c) = commits.pop_front() else { break };
+            if wanted.contains(&c) {
+                kept.push(c);
+                continue;
+            }
             let freed = mem.remove(&c) as u64;
             self.bytes.fetch_sub(freed.min(self.bytes()), Ordering::Relaxed);
             self.evictions.fetch_add(1, Ordering::Relaxed);
         }
+        // The wanted ones are now the newest.
+        commits.extend(kept);
         drop(commits);
         let over = self.bytes() > max;
         let was = self.overfull.swap(over, Ordering::Relaxed);
@@ -331,7 +339,7 @@ impl Store {
                     c.added(*oid, kind, data.len());
                 }
             })?;
-            c.enforce(mem);
+            c.enforce(mem, oids);
             return Ok(n);
         }
         p.fetches.fetch_add(1, Ordering::Relaxed);

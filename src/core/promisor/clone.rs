@@ -11,6 +11,7 @@ use std::sync::atomic::AtomicBool;
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
 use crate::core::promisor::session::{self, Session};
+use crate::core::promisor::transport::Version;
 use crate::core::promisor::{v2, OnProgress, Progress};
 use crate::core::refs::transaction::{Change, Edit, Expect};
 
@@ -29,35 +30,50 @@ pub struct CloneOptions {
 
 /// Clone `url` into `path` (which must not exist or be empty); returns the git dir.
 /// On failure, what was made at `path` is removed again.
+/// As git, a failed clone leaves nothing behind.
 pub fn clone(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
+    clone_with(url, Version::preferred(), path, opts, progress, abort)
+}
+
+/// A bare clone.
+pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>) -> Result<PathBuf> {
+    clone_bare_with(url, Version::preferred(), path, opts, progress)
+}
+
+/// [`clone_bare`] asking the server for protocol `version`.
+pub fn clone_bare_with(url: &str, version: Version, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>) -> Result<PathBuf> {
+    clone_with(url, version, path, &CloneOptions { bare: true, ..opts.clone() }, progress, &AtomicBool::new(false))
+}
+
+/// [`clone`] asking the server for protocol `version`.
+pub fn clone_with(url: &str, version: Version, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
     let existed = path.exists();
     if existed && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Io { path: Some(path.to_path_buf()), message: "destination exists and is not an empty directory".into() });
     }
-    let r = clone_into(url, path, opts, progress, abort);
+    let r = clone_into(url, version, path, opts, progress, abort);
     if r.is_err() {
-        // As git: a failed clone leaves nothing behind.
-        if existed {
-            if let Ok(d) = std::fs::read_dir(path) {
-                for e in d.flatten() {
-                    let p = e.path();
-                    let _ = if p.is_dir() && !p.is_symlink() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-                }
-            }
-        } else {
-            let _ = std::fs::remove_dir_all(path);
-        }
+        remove_made(path, existed);
     }
     r
 }
 
-/// Bare clone (kept for callers of the first version).
-pub fn clone_bare(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>) -> Result<PathBuf> {
-    clone(url, path, &CloneOptions { bare: true, ..opts.clone() }, progress, &AtomicBool::new(false))
+/// Undo a failed clone: remove `path`, or empty it if it existed before.
+fn remove_made(path: &Path, existed: bool) {
+    if !existed {
+        let _ = std::fs::remove_dir_all(path);
+        return;
+    }
+    if let Ok(d) = std::fs::read_dir(path) {
+        for e in d.flatten() {
+            let p = e.path();
+            let _ = if p.is_dir() && !p.is_symlink() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        }
+    }
 }
 
-fn clone_into(url: &str, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
-    let mut s = Session::connect(url)?;
+fn clone_into(url: &str, version: Version, path: &Path, opts: &CloneOptions, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<PathBuf> {
+    let mut s = Session::connect_with(url, version)?;
     let refs = s.ls_refs(&["HEAD", "refs/heads/", "refs/tags/"])?;
     let remote_head = refs.iter().find(|r| r.name == "HEAD");
     let head_target = remote_head.and_then(|r| r.symref_target.clone());

@@ -1,7 +1,8 @@
 //! Talking to git servers: pkt-line framing, transports (a local path or
-//! `file://` through `git-upload-pack`, `git://`, smart HTTP), protocol v2,
-//! a [`session::Session`] over them, and what is built on it: clone, fetch,
-//! and the lazy fetch of a partial clone's missing objects.
+//! `file://` through `git-upload-pack`, `git://` to `git daemon`, smart
+//! HTTP(S)), protocols v2 and v0 behind one [`session::Session`], and what is
+//! built on it: clone, fetch, `openRemote`, and the lazy fetch of a partial
+//! clone's missing objects (the promisor store lives in `odb::composite`).
 
 pub mod clone;
 pub mod fetch;
@@ -10,6 +11,7 @@ pub mod refspec;
 pub mod remote;
 pub mod session;
 pub mod transport;
+pub mod v0;
 pub mod v2;
 
 /// How far a long operation has got, for `onProgress`.

@@ -9,25 +9,56 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
-use crate::core::promisor::transport::{self, Connection};
-use crate::core::promisor::{parse_server_progress, OnProgress, Progress};
+use crate::core::promisor::pktline::Packet;
+use crate::core::promisor::transport::{self, Connection, Version};
+use crate::core::promisor::v0::{self, Advertisement};
 use crate::core::promisor::v2::{self, Capabilities, FetchRequest, FetchResponse, RemoteRef};
+use crate::core::promisor::{parse_server_progress, OnProgress, Progress};
+
+/// What the server speaks, learnt from its first message.
+enum Protocol {
+    V2(Capabilities),
+    /// `spent`: a fetch was made, after which a v0 server is done; the next
+    /// fetch connects again.
+    V0 { adv: Advertisement, spent: bool },
+}
 
 pub struct Session {
     conn: Connection,
-    caps: Capabilities,
+    proto: Protocol,
+    /// The URL as given (with any credentials), to connect again.
+    url: String,
+    /// The version asked for.
+    asked: Version,
 }
 
 impl Session {
-    /// Connect to the upload-pack behind `url` and read its advertisement.
+    /// Connect to the upload-pack behind `url` and read its advertisement,
+    /// asking for [`Version::preferred`] (v2 unless told otherwise).
     pub fn connect(url: &str) -> Result<Session> {
-        let mut conn = transport::connect(url)?;
-        let caps = v2::handshake(&mut conn)?;
-        Ok(Session { conn, caps })
+        Session::connect_with(url, Version::preferred())
     }
 
+    /// Connect asking for protocol `version`. The server may answer in v0
+    /// whatever we ask; the session works the same either way.
+    pub fn connect_with(url: &str, version: Version) -> Result<Session> {
+        let mut conn = transport::connect_with(url, version)?;
+        let proto = handshake(&mut conn)?;
+        Ok(Session { conn, proto, url: url.to_string(), asked: version })
+    }
+
+    /// The URL, without any credentials.
     pub fn url(&self) -> &str {
         &self.conn.url
+    }
+
+    /// The protocol version the server speaks: 2, or 0 (v1 is v0 with a
+    /// version line in front, and counts as 0).
+    pub fn protocol_version(&self) -> u8 {
+        match self.proto {
+            Protocol::V2(_) => 2,
+            Protocol::V0 { .. } => 0,
+        }
     }
 
     /// An `ERR_TRANSPORT` about this remote.
@@ -35,15 +66,52 @@ impl Session {
         self.conn.err(reason)
     }
 
-    /// The refs under `prefixes` (all when empty), HEAD when asked for by name.
+    /// The refs under `prefixes` (all when empty; HEAD is listed when one of
+    /// the prefixes is `HEAD`, or when there are none).
     pub fn ls_refs(&mut self, prefixes: &[&str]) -> Result<Vec<RemoteRef>> {
-        v2::ls_refs(&mut self.conn, &self.caps, prefixes)
+        match &self.proto {
+            Protocol::V2(caps) => v2::ls_refs(&mut self.conn, caps, prefixes),
+            Protocol::V0 { adv, .. } => Ok(v0::ls_refs(adv, prefixes)),
+        }
     }
 
     /// Fetch the pack for `req` into `pack`, progress text to `progress`.
     pub fn fetch(&mut self, req: &FetchRequest<'_>, pack: &mut dyn std::io::Write, progress: &mut dyn FnMut(&[u8])) -> Result<FetchResponse> {
-        v2::fetch(&mut self.conn, &self.caps, req, pack, progress)
+        if matches!(self.proto, Protocol::V0 { spent: true, .. }) {
+            let mut conn = transport::connect_with(&self.url, self.asked)?;
+            self.proto = handshake(&mut conn)?;
+            self.conn = conn;
+        }
+        match &mut self.proto {
+            Protocol::V2(caps) => v2::fetch(&mut self.conn, caps, req, pack, progress),
+            Protocol::V0 { adv, spent } => {
+                *spent = true;
+                v0::fetch(&mut self.conn, adv, req, pack, progress)
+            }
+        }
     }
+}
+
+/// Read the server's first message: v2's capabilities after `version 2`, or
+/// a v0 ref advertisement (after `version 1`, or straight away).
+fn handshake(conn: &mut Connection) -> Result<Protocol> {
+    let first = {
+        let url = &conn.url;
+        let p = conn.reader.read().map_err(|r| Error::Transport { url: url.clone(), reason: r })?;
+        match p {
+            Packet::Data(_) => Some(p.line().unwrap_or_default().to_vec()),
+            // A v0 server with nothing to advertise (every ref hidden).
+            Packet::Flush => None,
+            _ => return Err(conn.err("unexpected packet at the start of the advertisement")),
+        }
+    };
+    let proto = match first.as_deref() {
+        Some(b"version 2") => Protocol::V2(v2::read_capabilities(conn)?),
+        Some(b"version 1") => Protocol::V0 { adv: v0::read_advertisement(conn, None)?, spent: false },
+        Some(_) => Protocol::V0 { adv: v0::read_advertisement(conn, first)?, spent: false },
+        None => Protocol::V0 { adv: Advertisement::default(), spent: false },
+    };
+    Ok(proto)
 }
 
 /// What [`fetch_into`] stored.

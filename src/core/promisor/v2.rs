@@ -1,4 +1,6 @@
-//! Protocol v2 (gitprotocol-v2): the capability advertisement and `ls-refs`.
+//! Protocol v2 (gitprotocol-v2): the capability advertisement, `ls-refs`
+//! and `fetch` (with `done`: no negotiation rounds), and the sideband pack
+//! stream that v0 shares.
 
 use crate::core::error::{Error, Result};
 use crate::core::oid::ObjectId;
@@ -24,21 +26,23 @@ impl Capabilities {
 
 /// Read the capability advertisement; it must be protocol v2.
 pub fn handshake(c: &mut Connection) -> Result<Capabilities> {
+    let p = c.reader.read().map_err(|r| Error::Transport { url: c.url.clone(), reason: r })?;
+    if p.line() != Some(b"version 2") {
+        let got = String::from_utf8_lossy(p.line().unwrap_or_default()).into_owned();
+        return Err(c.err(format!("the server does not speak protocol v2 (it said {got:?})")));
+    }
+    read_capabilities(c)
+}
+
+/// The capability lines after `version 2`, up to the flush.
+pub fn read_capabilities(c: &mut Connection) -> Result<Capabilities> {
     let mut caps = Capabilities::default();
-    let mut first = true;
     loop {
         let url = &c.url;
         let p = c.reader.read().map_err(|r| Error::Transport { url: url.clone(), reason: r })?;
         match p.line() {
-            Some(l) if first => {
-                if l != b"version 2" {
-                    let got = String::from_utf8_lossy(l).into_owned();
-                    return Err(Error::Transport { url: url.clone(), reason: format!("the server does not speak protocol v2 (it said {got:?})") });
-                }
-                first = false;
-            }
             Some(l) => caps.lines.push(String::from_utf8_lossy(l).into_owned()),
-            None if p == Packet::Flush && !first => return Ok(caps),
+            None if p == Packet::Flush => return Ok(caps),
             None => return Err(Error::Transport { url: url.clone(), reason: "unexpected packet in the capability advertisement".into() }),
         }
     }
@@ -158,31 +162,18 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pa
     pktline::flush(&mut out);
     pktline::send(&mut c.writer, &out).map_err(|r| c.err(r))?;
     let mut resp = FetchResponse::default();
-    let mut in_pack = false;
     loop {
         let url = &c.url;
         let fail = |reason: String| Error::Transport { url: url.clone(), reason };
         let p = c.reader.read().map_err(fail)?;
         match p {
-            Packet::Flush if in_pack => return Ok(resp),
             Packet::Flush => return Err(fail("the server ended the fetch without a pack".into())),
             Packet::Delim | Packet::ResponseEnd => {}
-            Packet::Data(d) if in_pack => match d.split_first() {
-                Some((1, bytes)) => {
-                    resp.pack_bytes += bytes.len() as u64;
-                    if resp.pack_bytes > MAX_FETCH_BYTES {
-                        return Err(fail(format!("the pack is larger than {MAX_FETCH_BYTES} bytes")));
-                    }
-                    pack.write_all(bytes).map_err(|e| fail(format!("cannot store the pack: {e}")))?;
-                }
-                Some((2, text)) => progress(text),
-                Some((3, text)) => return Err(fail(format!("the server failed: {}", String::from_utf8_lossy(text).trim_end()))),
-                _ => return Err(fail("bad sideband packet".into())),
-            },
             Packet::Data(_) => {
                 let line = p.line().unwrap_or_default();
                 if line == b"packfile" {
-                    in_pack = true;
+                    resp.pack_bytes = read_pack(c, pack, progress)?;
+                    return Ok(resp);
                 } else if let Some(id) = line.strip_prefix(b"shallow ") {
                     let id = ObjectId::from_hex(id).ok_or_else(|| fail("bad shallow line".into()))?;
                     resp.shallow.push(id);
@@ -191,6 +182,35 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pa
                 }
                 // Section headers and other lines (acknowledgments, wanted-refs) need nothing here.
             }
+        }
+    }
+}
+
+/// The sideband-multiplexed pack stream, up to its flush (v2's `packfile`
+/// section, and v0's pack with `side-band-64k`): band 1 is written to
+/// `pack`, band 2 (progress text) handed to `progress`, band 3 is the
+/// server's error. Returns the bytes of pack written.
+pub(crate) fn read_pack(c: &mut Connection, pack: &mut dyn std::io::Write, progress: &mut dyn FnMut(&[u8])) -> Result<u64> {
+    let mut bytes = 0u64;
+    loop {
+        let url = &c.url;
+        let fail = |reason: String| Error::Transport { url: url.clone(), reason };
+        let p = c.reader.read().map_err(fail)?;
+        match p {
+            Packet::Flush => return Ok(bytes),
+            Packet::Delim | Packet::ResponseEnd => {}
+            Packet::Data(d) => match d.split_first() {
+                Some((1, data)) => {
+                    bytes += data.len() as u64;
+                    if bytes > MAX_FETCH_BYTES {
+                        return Err(fail(format!("the pack is larger than {MAX_FETCH_BYTES} bytes")));
+                    }
+                    pack.write_all(data).map_err(|e| fail(format!("cannot store the pack: {e}")))?;
+                }
+                Some((2, text)) => progress(text),
+                Some((3, text)) => return Err(fail(format!("the server failed: {}", String::from_utf8_lossy(text).trim_end()))),
+                _ => return Err(fail("bad sideband packet".into())),
+            },
         }
     }
 }

@@ -336,6 +336,28 @@ mod tests {
         git_ok(&dst.0, &["verify-pack", &path.with_extension("idx").display().to_string()]);
     }
 
+    /// Timing and peak memory on a real pack (not run by default):
+    /// `FERROGIT_BENCH_PACK=x.pack cargo test --release --lib bench_index_pack -- --ignored --nocapture`,
+    /// `FERROGIT_BENCH_RUNS` times (3 by default).
+    #[test]
+    #[ignore]
+    fn bench_index_pack() {
+        let Ok(path) = std::env::var("FERROGIT_BENCH_PACK") else { return };
+        let runs: usize = std::env::var("FERROGIT_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+        let f = std::fs::File::open(&path).expect("open the pack");
+        // SAFETY: a read-only map of a file nothing else writes while the test runs.
+        let map = unsafe { memmap2::Mmap::map(&f) }.expect("map the pack");
+        for _ in 0..runs {
+            let t = std::time::Instant::now();
+            let got = index_pack(&map, &no_external).expect("indexes");
+            eprintln!("index_pack {path}: {} objects in {} ms", got.entries.len(), t.elapsed().as_millis());
+        }
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")) {
+            eprintln!("{l}");
+        }
+    }
+
     #[test]
     fn damaged_packs_are_refused() {
         let tmp = repo();

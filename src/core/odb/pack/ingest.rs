@@ -4,18 +4,59 @@
 //! compute every object id and CRC, and write the `.idx` v2 git would write
 //! for the same pack, byte for byte.
 //!
-//! This first version works on a pack held whole in memory and keeps each
-//! entry's inflated data until its deltas are resolved; streaming from the
-//! wire with bounded memory is built on it next (issue 5).
+//! Memory stays bounded whatever the pack's size, as in git's
+//! `builtin/index-pack.c`, in two passes over the pack (a memory map, so the
+//! pack itself need not be in RAM):
+//!
+//! 1. Every entry in order: its header is parsed and its zlib stream inflated
+//!    without keeping the result, to find where it ends (the next entry starts
+//!    there) and to check its declared size; its CRC32 is taken over the raw
+//!    bytes, and a whole object (not a delta) is hashed as it inflates. Only a
+//!    few bytes per entry are kept (offset, type, size, base, CRC, id).
+//! 2. Deltas are resolved depth first from each base (git's
+//!    `find_unresolved_deltas`): a base's children (OFS_DELTA by its offset,
+//!    REF_DELTA by its id) are inflated again from the pack, applied, hashed,
+//!    and become bases in turn. Only the base in use is held; the others on
+//!    the current path live in a byte-bounded LRU cache ([`BASE_CACHE_LIMIT`])
+//!    and are rebuilt from the pack (their own base chain) when evicted. A
+//!    base's last child takes its place on the path, so a long linear chain
+//!    costs one object, not its depth. REF bases that are not in the pack come
+//!    from the caller last, as `--fix-thin` takes them from the repository.
+//!
+//! Nothing is allocated from a size the pack declares before that size is
+//! checked: entry sizes against what their compressed bytes can produce (and
+//! big entries are inflated a piece at a time), delta results against what the
+//! delta's commands produce.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use sha1::{Digest, Sha1};
 
 use crate::core::object::{self, Kind};
 use crate::core::odb::inflate;
+use crate::core::odb::pack::cache::Cache;
 use crate::core::odb::pack::delta;
 use crate::core::oid::ObjectId;
+
+/// Bytes of inflated bases cached for resolving their deltas, besides the
+/// object in use (git's `core.deltaBaseCacheLimit` is 96 MiB); objects above a
+/// quarter of it are not cached but rebuilt when needed again.
+pub const BASE_CACHE_LIMIT: usize = 64 << 20;
+
+/// Entries declaring at most this many bytes are inflated whole, by
+/// libdeflate, into one reused buffer in pass 1; larger ones go through zlib a
+/// piece at a time. Bounds the buffer a lying header can make us allocate.
+const WHOLE_MAX: u64 = 4 << 20;
+
+/// Packs at least this big have their trailing checksum computed on another
+/// thread while pass 1 runs.
+const PARALLEL_SUM_FROM: usize = 1 << 20;
+
+/// In [`Meta::base`], marks an index into the external bases.
+const EXTERNAL: u32 = 1 << 31;
+
+/// In [`Meta::base`], a REF delta not resolved yet.
+const UNRESOLVED: u32 = u32::MAX;
 
 /// One indexed object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,25 +78,52 @@ pub struct Indexed {
     pub external_bases: Vec<ObjectId>,
 }
 
-enum Base {
-    None(Kind),
-    Offset(u64),
-    Id(ObjectId),
-}
-
-struct Raw {
-    offset: u64,
-    base: Base,
-    /// The object, or the delta for delta entries.
-    data: Vec<u8>,
-    crc: u32,
-}
-
 /// A base outside the pack: its kind and content, if the caller has it.
 pub type External<'a> = &'a dyn Fn(&ObjectId) -> Option<(Kind, Vec<u8>)>;
 
-/// Index the pack `pack` (all of it, trailer included).
+/// Receives an object of the pack: its id, kind and full content.
+pub type OnObject<'a> = &'a mut dyn FnMut(&ObjectId, Kind, &[u8]);
+
+/// What pass 1 keeps of an entry: enough to find it again, inflate it and
+/// place it in the resolution.
+struct Meta {
+    offset: u64,
+    /// The inflated size declared by the header and checked in pass 1: the
+    /// object's, or the delta's for delta entries.
+    size: u64,
+    crc: u32,
+    /// For a delta, the index of the entry it applies to (OFS_DELTA: from pass
+    /// 1; REF_DELTA: [`UNRESOLVED`] until resolved), or [`EXTERNAL`] | the
+    /// index of an external base. Base chains lead to a whole object or an
+    /// external base, and bases always resolve before their deltas: no cycles.
+    base: u32,
+    /// Header bytes before the zlib stream.
+    header: u8,
+    /// Pack type: 1..=4, 6 (OFS_DELTA) or 7 (REF_DELTA).
+    ty: u8,
+    /// The object's kind; None for a delta not resolved yet.
+    kind: Option<Kind>,
+}
+
+/// Index the pack `pack` (all of it, trailer included): [`index_pack_with`]
+/// without looking at the objects.
 pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String> {
+    index_pack_as(pack, external, None)
+}
+
+/// Index the pack `pack` (all of it, trailer included), handing every object
+/// to `on_object` as it is found: its id, kind and full content, once per
+/// entry of the pack (an object stored twice comes twice; external bases do
+/// not come, only what the pack holds). Whole objects come in pack order
+/// during the first pass and deltified ones during resolution, each after its
+/// base; the content is only borrowed for the call, so memory stays bounded
+/// unless the callback keeps it. On an error, the objects already given may be
+/// only part of the pack, and the pack must not be trusted.
+pub fn index_pack_with(pack: &[u8], external: External<'_>, on_object: OnObject<'_>) -> Result<Indexed, String> {
+    index_pack_as(pack, external, Some(on_object))
+}
+
+fn index_pack_as<'a, 'o>(pack: &'a [u8], external: External<'a>, on_object: Option<OnObject<'o>>) -> Result<Indexed, String> {
     if pack.len() < 32 || &pack[..4] != b"PACK" {
         return Err("not a pack (bad signature or too short)".into());
     }
@@ -66,19 +134,55 @@ pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String
     let count = u32::from_be_bytes(pack[8..12].try_into().expect("4 bytes")) as usize;
     let trailer = pack.len() - 20;
     let checksum: [u8; 20] = pack[trailer..].try_into().expect("20 bytes");
-    if Sha1::digest(&pack[..trailer])[..] != checksum[..] {
+    let sum_ok = || Sha1::digest(&pack[..trailer])[..] == checksum[..];
+    let mut on_object = on_object;
+    let (sum_ok, scanned) = if trailer >= PARALLEL_SUM_FROM {
+        std::thread::scope(|s| {
+            let sum = s.spawn(sum_ok);
+            let scanned = scan(pack, count, &mut on_object);
+            (sum.join().map_err(|_| "the pack checksum could not be computed".to_string()), scanned)
+        })
+    } else {
+        (Ok(sum_ok()), scan(pack, count, &mut on_object))
+    };
+    // A damaged pack says so first, whatever pass 1 made of it.
+    if !sum_ok? {
         return Err("pack checksum does not match its contents".into());
     }
+    let (metas, oids, refs) = scanned?;
+    let mut r = Resolver::new(pack, metas, oids, refs, external, on_object);
+    r.resolve_all()?;
+    let entries = r.metas.iter().zip(&r.oids).map(|(m, &oid)| IndexEntry { oid, offset: m.offset, crc: m.crc }).collect();
+    Ok(Indexed { entries, checksum, external_bases: r.external_ids })
+}
+
+/// Pass 1: every entry's header, extent, CRC and declared size, and the id of
+/// every whole object. Returns the entries, their ids (zero for deltas) and the
+/// REF deltas as (base id, entry).
+#[allow(clippy::type_complexity)]
+fn scan(pack: &[u8], count: usize, on_object: &mut Option<OnObject<'_>>) -> Result<(Vec<Meta>, Vec<ObjectId>, Vec<(ObjectId, u32)>), String> {
+    let trailer = pack.len() - 20;
     // Every entry needs at least two bytes (header and a zlib stream), so a
     // count the pack cannot hold is refused before anything is reserved for it.
     if count > trailer / 2 {
         return Err(format!("pack claims {count} objects in {trailer} bytes"));
     }
-    let mut raws: Vec<Raw> = Vec::with_capacity(count);
+    if count >= EXTERNAL as usize {
+        return Err(format!("pack claims {count} objects, more than we index"));
+    }
+    let body = &pack[..trailer];
+    // Room for the count the header claims, up to a bound: beyond it, what
+    // the entries really are decides.
+    let room = count.min(1 << 20);
+    let mut metas: Vec<Meta> = Vec::with_capacity(room);
+    let mut oids: Vec<ObjectId> = Vec::with_capacity(room);
+    let mut refs: Vec<(ObjectId, u32)> = Vec::new();
+    // Whole inflation of entries up to WHOLE_MAX bytes; grows to the largest seen.
+    let mut scratch: Vec<u8> = Vec::new();
     let mut pos = 12usize;
-    for _ in 0..count {
+    for i in 0..count {
         let offset = pos;
-        let at = |p: usize| pack[..trailer].get(p).copied().ok_or_else(|| format!("entry at {offset} runs past the end of the pack"));
+        let at = |p: usize| body.get(p).copied().ok_or_else(|| format!("entry at {offset} runs past the end of the pack"));
         let mut c = at(pos)?;
         pos += 1;
         let ty = (c >> 4) & 7;
@@ -93,7 +197,9 @@ pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String
             size |= ((c & 0x7f) as u64) << shift;
             shift += 7;
         }
-        let base = match ty {
+        let mut base = 0;
+        let mut oid = ObjectId([0; 20]);
+        match ty {
             6 => {
                 let mut c = at(pos)?;
                 pos += 1;
@@ -107,81 +213,333 @@ pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String
                     rel = ((rel + 1) << 7) | (c & 0x7f) as u64;
                 }
                 if rel == 0 || rel > offset as u64 - 12 {
-                    return Err(format!("entry at {offset}: OFS_DELTA base outside the pack"));
+                    return Err(format!("entry at {offset}: OFS_DELTA base outside the pack or at itself"));
                 }
-                Base::Offset(offset as u64 - rel)
+                let o = offset as u64 - rel;
+                // Entries so far are in offset order.
+                base = metas.binary_search_by_key(&o, |m| m.offset).map_err(|_| format!("entry at {offset}: OFS_DELTA base {o} is not an entry"))? as u32;
             }
             7 => {
-                let id = pack[..trailer].get(pos..pos + 20).ok_or_else(|| format!("entry at {offset}: truncated REF_DELTA base"))?;
+                let id = body.get(pos..pos + 20).ok_or_else(|| format!("entry at {offset}: truncated REF_DELTA base"))?;
                 pos += 20;
-                Base::Id(ObjectId::from_bytes(id).expect("20 bytes"))
+                refs.push((ObjectId::from_bytes(id).expect("20 bytes"), i as u32));
+                base = UNRESOLVED;
             }
-            t => Base::None(Kind::from_pack_type(t).ok_or_else(|| format!("entry at {offset}: unknown type {t}"))?),
+            t => {
+                Kind::from_pack_type(t).ok_or_else(|| format!("entry at {offset}: unknown type {t}"))?;
+            }
+        }
+        let kind = Kind::from_pack_type(ty);
+        let stream = &body[pos..];
+        if size > inflate::max_output(stream.len()) {
+            return Err(format!("entry at {offset}: declared size {size} cannot come from the {} bytes left", stream.len()));
+        }
+        let mut whole = None;
+        if size <= WHOLE_MAX {
+            let n = size as usize;
+            if scratch.len() < n {
+                scratch.resize(n, 0);
+            }
+            whole = inflate::whole_counted(stream, &mut scratch[..n]);
+        }
+        let used = match (whole, kind) {
+            (Some(used), None) => used,
+            (Some(used), Some(kind)) => {
+                let data = &scratch[..size as usize];
+                oid = object::hash(kind, data);
+                if let Some(f) = on_object.as_mut() {
+                    f(&oid, kind, data);
+                }
+                used
+            }
+            (None, None) => inflate::inflate_each(stream, size, &mut |_| Ok(())).map_err(|r| format!("entry at {offset}: {r}"))?,
+            (None, Some(kind)) => {
+                // Hashed as it inflates; kept whole only for the callback, and
+                // then grown by what inflation produces, not by the header.
+                let mut h = Sha1::new();
+                h.update(kind.as_str().as_bytes());
+                h.update(format!(" {size}\0").as_bytes());
+                let keep = on_object.is_some();
+                let mut content = Vec::new();
+                let used = inflate::inflate_each(stream, size, &mut |piece| {
+                    h.update(piece);
+                    if keep {
+                        content.try_reserve(piece.len()).map_err(|_| format!("cannot allocate {} bytes", content.len() + piece.len()))?;
+                        content.extend_from_slice(piece);
+                    }
+                    Ok(())
+                })
+                .map_err(|r| format!("entry at {offset}: {r}"))?;
+                oid = ObjectId(h.finalize().into());
+                if let Some(f) = on_object.as_mut() {
+                    f(&oid, kind, &content);
+                }
+                used
+            }
         };
-        let mut data = Vec::new();
-        let used = inflate::inflate_counted(&pack[pos..trailer], size, &mut data).map_err(|r| format!("entry at {offset}: {r}"))?;
+        let header = (pos - offset) as u8;
         pos += used;
-        let crc = libdeflater::crc32(&pack[offset..pos]);
-        raws.push(Raw { offset: offset as u64, base, data, crc });
+        let crc = libdeflater::crc32(&body[offset..pos]);
+        metas.push(Meta { offset: offset as u64, size, crc, base, header, ty, kind });
+        oids.push(oid);
     }
     if pos != trailer {
         return Err(format!("{} bytes after the last entry", trailer - pos));
     }
-    resolve(raws, checksum, external)
+    Ok((metas, oids, refs))
 }
 
-fn resolve(mut raws: Vec<Raw>, checksum: [u8; 20], external: External<'_>) -> Result<Indexed, String> {
-    let n = raws.len();
-    let by_offset: HashMap<u64, usize> = raws.iter().enumerate().map(|(i, r)| (r.offset, i)).collect();
-    let mut children_at: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut children_of: HashMap<ObjectId, Vec<usize>> = HashMap::new();
-    let mut stack: Vec<(usize, Kind, Vec<u8>)> = Vec::new();
-    for (i, r) in raws.iter_mut().enumerate() {
-        match r.base {
-            Base::None(kind) => stack.push((i, kind, std::mem::take(&mut r.data))),
-            Base::Offset(o) => {
-                let b = *by_offset.get(&o).ok_or_else(|| format!("entry at {}: OFS_DELTA base {o} is not an entry", r.offset))?;
-                children_at.entry(b).or_default().push(i);
-            }
-            Base::Id(id) => children_of.entry(id).or_default().push(i),
+/// A base on the current path of the resolution, with the children not yet
+/// resolved against it.
+struct Frame {
+    /// The entry, or [`EXTERNAL`] | the index of an external base.
+    at: u32,
+    kind: Kind,
+    /// Held only while this is the top of the path; otherwise in the cache
+    /// (or rebuilt).
+    data: Option<Arc<Vec<u8>>>,
+    /// The next and end positions in `Resolver::kids` (OFS children).
+    ofs: (u32, u32),
+    /// The next and end positions in `Resolver::refs` (REF children).
+    refs: (u32, u32),
+}
+
+/// Pass 2.
+struct Resolver<'a, 'o> {
+    pack: &'a [u8],
+    metas: Vec<Meta>,
+    oids: Vec<ObjectId>,
+    /// The OFS children of entry `i` are `kids[kids_at[i]..kids_at[i + 1]]`, in pack order.
+    kids_at: Vec<u32>,
+    kids: Vec<u32>,
+    /// REF deltas as (base id, entry), sorted.
+    refs: Vec<(ObjectId, u32)>,
+    /// Inflated bases, keyed by (0, entry) or (1, external index).
+    cache: Cache,
+    external: External<'a>,
+    external_ids: Vec<ObjectId>,
+    on_object: Option<OnObject<'o>>,
+    /// Reused for inflated deltas and for results that are no base.
+    delta_buf: Vec<u8>,
+    out_buf: Vec<u8>,
+}
+
+fn key(at: u32) -> (u32, u64) {
+    if at & EXTERNAL != 0 {
+        (1, (at & !EXTERNAL) as u64)
+    } else {
+        (0, at as u64)
+    }
+}
+
+impl<'a, 'o> Resolver<'a, 'o> {
+    fn new(pack: &'a [u8], metas: Vec<Meta>, oids: Vec<ObjectId>, mut refs: Vec<(ObjectId, u32)>, external: External<'a>, on_object: Option<OnObject<'o>>) -> Resolver<'a, 'o> {
+        let n = metas.len();
+        let mut kids_at = vec![0u32; n + 1];
+        for m in metas.iter().filter(|m| m.ty == 6) {
+            kids_at[m.base as usize + 1] += 1;
+        }
+        for i in 0..n {
+            kids_at[i + 1] += kids_at[i];
+        }
+        let mut kids = vec![0u32; kids_at[n] as usize];
+        let mut fill = kids_at.clone();
+        for (i, m) in metas.iter().enumerate().filter(|(_, m)| m.ty == 6) {
+            let b = m.base as usize;
+            kids[fill[b] as usize] = i as u32;
+            fill[b] += 1;
+        }
+        refs.sort_unstable();
+        Resolver {
+            pack,
+            metas,
+            oids,
+            kids_at,
+            kids,
+            refs,
+            cache: Cache::new(BASE_CACHE_LIMIT),
+            external,
+            external_ids: Vec::new(),
+            on_object,
+            delta_buf: Vec::new(),
+            out_buf: Vec::new(),
         }
     }
-    let mut oids: Vec<Option<ObjectId>> = vec![None; n];
-    let mut external_bases = Vec::new();
-    loop {
-        // Depth first from each resolved object: an object's content lives
-        // only until its own deltas are resolved.
-        while let Some((i, kind, content)) = stack.pop() {
-            let oid = object::hash(kind, &content);
-            oids[i] = Some(oid);
-            let kids: Vec<usize> = children_at.remove(&i).into_iter().flatten().chain(children_of.remove(&oid).into_iter().flatten()).collect();
-            for k in kids {
-                let mut out = Vec::new();
-                delta::apply(&content, &raws[k].data, &mut out).map_err(|r| format!("delta at {}: {r}", raws[k].offset))?;
-                raws[k].data = Vec::new();
-                stack.push((k, kind, out));
+
+    /// The entry's zlib stream: up to the next entry, or the trailer.
+    fn stream(&self, i: u32) -> &'a [u8] {
+        let m = &self.metas[i as usize];
+        let end = self.metas.get(i as usize + 1).map_or(self.pack.len() - 20, |n| n.offset as usize);
+        &self.pack[m.offset as usize + m.header as usize..end]
+    }
+
+    /// Inflate entry `i` into `out` (cleared first); its size was checked in pass 1.
+    fn inflate(&self, i: u32, out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
+        inflate::inflate_exact(self.stream(i), self.metas[i as usize].size, out).map_err(|r| format!("entry at {}: {r}", self.metas[i as usize].offset))
+    }
+
+    /// Where the REF children of `oid` are in `refs`.
+    fn ref_range(&self, oid: &ObjectId) -> (u32, u32) {
+        if self.refs.is_empty() {
+            return (0, 0);
+        }
+        let lo = self.refs.partition_point(|r| r.0 < *oid);
+        let hi = lo + self.refs[lo..].partition_point(|r| r.0 == *oid);
+        (lo as u32, hi as u32)
+    }
+
+    /// Apply delta entry `i` to `base`, leaving the result in `out`.
+    fn apply(&mut self, i: u32, base: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let mut d = std::mem::take(&mut self.delta_buf);
+        let r = self.inflate(i, &mut d).and_then(|()| delta::apply(base, &d, out).map_err(|r| format!("delta at {}: {r}", self.metas[i as usize].offset)));
+        self.delta_buf = d;
+        r
+    }
+
+    /// The content of `at` (an entry already resolved, or an external base):
+    /// from the cache, or rebuilt from the nearest cached or whole object on
+    /// its base chain.
+    fn content(&mut self, at: u32, kind: Kind) -> Result<Arc<Vec<u8>>, String> {
+        let mut chain = Vec::new();
+        let mut x = at;
+        let mut data = loop {
+            if let Some((_, d)) = self.cache.get(key(x).0, key(x).1) {
+                break d;
             }
-        }
-        // What is left waits on bases outside the pack (a thin pack).
-        let Some(id) = children_of.keys().next().copied() else { break };
-        let (kind, content) = external(&id).ok_or_else(|| format!("REF_DELTA base {id} is neither in the pack nor here"))?;
-        if object::hash(kind, &content) != id {
-            return Err(format!("external base {id} does not hash to its id"));
-        }
-        external_bases.push(id);
-        for k in children_of.remove(&id).unwrap_or_default() {
+            if x & EXTERNAL != 0 {
+                let id = self.external_ids[(x & !EXTERNAL) as usize];
+                let (k, content) = (self.external)(&id).ok_or_else(|| format!("external base {id} is gone"))?;
+                if object::hash(k, &content) != id {
+                    return Err(format!("external base {id} does not hash to its id"));
+                }
+                break Arc::new(content);
+            }
+            let m = &self.metas[x as usize];
+            if m.ty <= 4 {
+                let mut v = Vec::new();
+                self.inflate(x, &mut v)?;
+                break Arc::new(v);
+            }
+            chain.push(x);
+            x = m.base;
+        };
+        for &x in chain.iter().rev() {
             let mut out = Vec::new();
-            delta::apply(&content, &raws[k].data, &mut out).map_err(|r| format!("delta at {}: {r}", raws[k].offset))?;
-            raws[k].data = Vec::new();
-            stack.push((k, kind, out));
+            self.apply(x, &data, &mut out)?;
+            data = Arc::new(out);
         }
+        self.cache.put(key(at).0, key(at).1, kind, data.clone());
+        Ok(data)
     }
-    let mut entries = Vec::with_capacity(n);
-    for (i, r) in raws.iter().enumerate() {
-        let oid = oids[i].ok_or_else(|| format!("entry at {}: its delta base never resolved (a cycle)", r.offset))?;
-        entries.push(IndexEntry { oid, offset: r.offset, crc: r.crc });
+
+    fn resolve_all(&mut self) -> Result<(), String> {
+        // From every whole object that is a base.
+        for i in 0..self.metas.len() as u32 {
+            let Some(kind) = self.metas[i as usize].kind.filter(|_| self.metas[i as usize].ty <= 4) else { continue };
+            let ofs = (self.kids_at[i as usize], self.kids_at[i as usize + 1]);
+            let refs = self.ref_range(&self.oids[i as usize]);
+            if ofs.0 == ofs.1 && refs.0 == refs.1 {
+                continue;
+            }
+            let data = self.content(i, kind)?;
+            self.resolve_from(Frame { at: i, kind, data: Some(data), ofs, refs })?;
+        }
+        // Then from bases outside the pack (a thin pack's).
+        let mut missing = None;
+        let mut j = 0;
+        while j < self.refs.len() {
+            let id = self.refs[j].0;
+            let end = j + self.refs[j..].partition_point(|r| r.0 == id);
+            if self.refs[j..end].iter().any(|r| self.metas[r.1 as usize].kind.is_none()) {
+                match (self.external)(&id) {
+                    Some((kind, content)) => {
+                        if object::hash(kind, &content) != id {
+                            return Err(format!("external base {id} does not hash to its id"));
+                        }
+                        let at = EXTERNAL | self.external_ids.len() as u32;
+                        self.external_ids.push(id);
+                        let data = Arc::new(content);
+                        self.cache.put(key(at).0, key(at).1, kind, data.clone());
+                        self.resolve_from(Frame { at, kind, data: Some(data), ofs: (0, 0), refs: (j as u32, end as u32) })?;
+                    }
+                    None => {
+                        missing.get_or_insert(id);
+                    }
+                }
+            }
+            j = end;
+        }
+        if let Some(m) = self.metas.iter().find(|m| m.kind.is_none()) {
+            return Err(match missing {
+                Some(id) => format!("REF_DELTA base {id} is neither in the pack nor here"),
+                None => format!("entry at {}: its delta base never resolved (a cycle)", m.offset),
+            });
+        }
+        Ok(())
     }
-    Ok(Indexed { entries, checksum, external_bases })
+
+    /// Resolve every delta that descends from `root`, depth first.
+    fn resolve_from(&mut self, root: Frame) -> Result<(), String> {
+        let mut path = vec![root];
+        while let Some(top) = path.last_mut() {
+            let kid = if top.ofs.0 < top.ofs.1 {
+                top.ofs.0 += 1;
+                self.kids[top.ofs.0 as usize - 1]
+            } else if top.refs.0 < top.refs.1 {
+                top.refs.0 += 1;
+                let k = self.refs[top.refs.0 as usize - 1].1;
+                // Resolved already against another copy of the same base.
+                if self.metas[k as usize].kind.is_some() {
+                    continue;
+                }
+                k
+            } else {
+                let (p, o) = key(top.at);
+                self.cache.remove(p, o);
+                path.pop();
+                continue;
+            };
+            let last = top.ofs.0 == top.ofs.1 && top.refs.0 == top.refs.1;
+            let (at, kind) = (top.at, top.kind);
+            let base = match &top.data {
+                Some(d) => d.clone(),
+                None => {
+                    let d = self.content(at, kind)?;
+                    path.last_mut().expect("the top is there").data = Some(d.clone());
+                    d
+                }
+            };
+            let mut out = std::mem::take(&mut self.out_buf);
+            self.apply(kid, &base, &mut out)?;
+            drop(base);
+            let oid = object::hash(kind, &out);
+            let m = &mut self.metas[kid as usize];
+            m.kind = Some(kind);
+            m.base = at;
+            self.oids[kid as usize] = oid;
+            if let Some(f) = self.on_object.as_mut() {
+                f(&oid, kind, &out);
+            }
+            let ofs = (self.kids_at[kid as usize], self.kids_at[kid as usize + 1]);
+            let refs = self.ref_range(&oid);
+            if ofs.0 == ofs.1 && refs.0 == refs.1 {
+                self.out_buf = out;
+                continue;
+            }
+            if last {
+                // The child takes its base's place; the base stays cached
+                // (until evicted) in case the child must be rebuilt.
+                path.pop();
+            } else {
+                path.last_mut().expect("the top is there").data = None;
+            }
+            let data = Arc::new(out);
+            self.cache.put(0, kid as u64, kind, data.clone());
+            path.push(Frame { at: kid, kind, data: Some(data), ofs, refs });
+        }
+        Ok(())
+    }
 }
 
 /// The `.idx` v2 of `entries` (any order) for the pack with `checksum`.

@@ -58,6 +58,10 @@ const EXTERNAL: u32 = 1 << 31;
 /// In [`Meta::base`], a REF delta not resolved yet.
 const UNRESOLVED: u32 = u32::MAX;
 
+/// Deltified bases rebuilt from their chain after leaving the cache.
+#[cfg(test)]
+static REBUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// One indexed object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
@@ -108,7 +112,7 @@ struct Meta {
 /// Index the pack `pack` (all of it, trailer included): [`index_pack_with`]
 /// without looking at the objects.
 pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String> {
-    index_pack_as(pack, external, None)
+    index_pack_as(pack, external, None, BASE_CACHE_LIMIT)
 }
 
 /// Index the pack `pack` (all of it, trailer included), handing every object
@@ -120,10 +124,11 @@ pub fn index_pack(pack: &[u8], external: External<'_>) -> Result<Indexed, String
 /// unless the callback keeps it. On an error, the objects already given may be
 /// only part of the pack, and the pack must not be trusted.
 pub fn index_pack_with(pack: &[u8], external: External<'_>, on_object: OnObject<'_>) -> Result<Indexed, String> {
-    index_pack_as(pack, external, Some(on_object))
+    index_pack_as(pack, external, Some(on_object), BASE_CACHE_LIMIT)
 }
 
-fn index_pack_as<'a, 'o>(pack: &'a [u8], external: External<'a>, on_object: Option<OnObject<'o>>) -> Result<Indexed, String> {
+/// The two passes, with `cache_limit` bytes of cached bases.
+fn index_pack_as<'a, 'o>(pack: &'a [u8], external: External<'a>, on_object: Option<OnObject<'o>>, cache_limit: usize) -> Result<Indexed, String> {
     if pack.len() < 32 || &pack[..4] != b"PACK" {
         return Err("not a pack (bad signature or too short)".into());
     }
@@ -150,7 +155,7 @@ fn index_pack_as<'a, 'o>(pack: &'a [u8], external: External<'a>, on_object: Opti
         return Err("pack checksum does not match its contents".into());
     }
     let (metas, oids, refs) = scanned?;
-    let mut r = Resolver::new(pack, metas, oids, refs, external, on_object);
+    let mut r = Resolver::new(pack, metas, oids, refs, external, on_object, cache_limit);
     r.resolve_all()?;
     let entries = r.metas.iter().zip(&r.oids).map(|(m, &oid)| IndexEntry { oid, offset: m.offset, crc: m.crc }).collect();
     Ok(Indexed { entries, checksum, external_bases: r.external_ids })
@@ -333,7 +338,7 @@ fn key(at: u32) -> (u32, u64) {
 }
 
 impl<'a, 'o> Resolver<'a, 'o> {
-    fn new(pack: &'a [u8], metas: Vec<Meta>, oids: Vec<ObjectId>, mut refs: Vec<(ObjectId, u32)>, external: External<'a>, on_object: Option<OnObject<'o>>) -> Resolver<'a, 'o> {
+    fn new(pack: &'a [u8], metas: Vec<Meta>, oids: Vec<ObjectId>, mut refs: Vec<(ObjectId, u32)>, external: External<'a>, on_object: Option<OnObject<'o>>, cache_limit: usize) -> Resolver<'a, 'o> {
         let n = metas.len();
         let mut kids_at = vec![0u32; n + 1];
         for m in metas.iter().filter(|m| m.ty == 6) {
@@ -357,7 +362,7 @@ impl<'a, 'o> Resolver<'a, 'o> {
             kids_at,
             kids,
             refs,
-            cache: Cache::new(BASE_CACHE_LIMIT),
+            cache: Cache::new(cache_limit),
             external,
             external_ids: Vec::new(),
             on_object,
@@ -424,6 +429,10 @@ impl<'a, 'o> Resolver<'a, 'o> {
             chain.push(x);
             x = m.base;
         };
+        #[cfg(test)]
+        if !chain.is_empty() {
+            REBUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         for &x in chain.iter().rev() {
             let mut out = Vec::new();
             self.apply(x, &data, &mut out)?;
@@ -528,8 +537,10 @@ impl<'a, 'o> Resolver<'a, 'o> {
                 continue;
             }
             if last {
-                // The child takes its base's place; the base stays cached
-                // (until evicted) in case the child must be rebuilt.
+                // The child takes its base's place, which is needed no more
+                // (a rebuild of the child goes back along its base chain).
+                let (p, o) = key(at);
+                self.cache.remove(p, o);
                 path.pop();
             } else {
                 path.last_mut().expect("the top is there").data = None;
@@ -692,6 +703,355 @@ mod tests {
         // Storing it again keeps what is there.
         assert_eq!(crate::core::odb::write::write_pack(&objects, &got.checksum, crate::core::odb::write::PackData::Bytes(&pack), b"garbage", None).expect("kept"), path);
         git_ok(&dst.0, &["verify-pack", &path.with_extension("idx").display().to_string()]);
+    }
+
+    /// Every object git has in the repository at `dir`, sorted: (id, kind, content).
+    fn git_objects(dir: &std::path::Path) -> Vec<(ObjectId, Kind, Vec<u8>)> {
+        let out = git_bytes(dir, &["cat-file", "--batch-all-objects", "--batch"], None);
+        let mut objects = Vec::new();
+        let mut rest = &out[..];
+        while !rest.is_empty() {
+            let nl = rest.iter().position(|&b| b == b'\n').expect("a header line");
+            let header = std::str::from_utf8(&rest[..nl]).expect("utf-8 header");
+            let mut f = header.split(' ');
+            let id = ObjectId::parse(f.next().expect("id")).expect("hex id");
+            let kind = Kind::from_bytes(f.next().expect("type").as_bytes()).expect("a kind");
+            let size: usize = f.next().expect("size").parse().expect("a number");
+            objects.push((id, kind, rest[nl + 1..nl + 1 + size].to_vec()));
+            rest = &rest[nl + 1 + size + 1..];
+        }
+        objects.sort_by(|x, y| (x.0 .0, &x.2).cmp(&(y.0 .0, &y.2)));
+        objects
+    }
+
+    /// `index_pack_as` with `limit` bytes of cache, collecting what the callback gets, sorted.
+    #[allow(clippy::type_complexity)]
+    fn index_collecting(pack: &[u8], external: External<'_>, limit: usize) -> (Indexed, Vec<(ObjectId, Kind, Vec<u8>)>) {
+        let mut got = Vec::new();
+        let mut collect = |id: &ObjectId, kind: Kind, data: &[u8]| got.push((*id, kind, data.to_vec()));
+        let indexed = index_pack_as(pack, external, Some(&mut collect), limit).expect("indexes");
+        got.sort_by(|x, y| (x.0 .0, &x.2).cmp(&(y.0 .0, &y.2)));
+        (indexed, got)
+    }
+
+    /// The `.idx` git index-pack writes for `pack`.
+    fn git_idx(dir: &std::path::Path, pack: &[u8]) -> Vec<u8> {
+        std::fs::write(dir.join("check.pack"), pack).expect("write");
+        let _ = std::fs::remove_file(dir.join("check.idx"));
+        git_ok(dir, &["index-pack", "-o", "check.idx", "check.pack"]);
+        std::fs::read(dir.join("check.idx")).expect("read idx")
+    }
+
+    /// One file edited 200 times, packed with chains up to 250 deep.
+    fn chain_repo() -> TempDir {
+        use std::fmt::Write;
+        let tmp = TempDir::new("ingest-chain");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "main", "."]);
+        let mut lines: Vec<String> = (0..300).map(|i| format!("line {i} of a file that is edited one line at a time\n")).collect();
+        let mut stream = String::new();
+        for c in 0..200 {
+            let l = (c * 7) % 300;
+            lines[l] = format!("line {l} as edited by commit {c}\n");
+            let content = lines.concat();
+            let msg = format!("edit {c}\n");
+            write!(stream, "commit refs/heads/main\ncommitter C <c@example.com> {} +0000\ndata {}\n{msg}M 100644 inline f.txt\ndata {}\n{content}\n", 1_700_000_000 + c, msg.len(), content.len()).expect("to a string");
+        }
+        git_bytes(dir, &["fast-import", "--quiet"], Some(stream.as_bytes()));
+        git_ok(dir, &["repack", "-adfq", "--depth=250", "--window=250"]);
+        tmp
+    }
+
+    fn only_pack(dir: &std::path::Path) -> Vec<u8> {
+        let packs: Vec<_> = std::fs::read_dir(dir.join(".git/objects/pack")).expect("pack dir").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "pack")).collect();
+        assert_eq!(packs.len(), 1, "{packs:?}");
+        std::fs::read(&packs[0]).expect("read pack")
+    }
+
+    #[test]
+    fn long_delta_chains_index_as_git_does_and_every_object_comes_to_the_callback() {
+        let tmp = chain_repo();
+        let dir = &tmp.0;
+        let pack = only_pack(dir);
+        let idx = std::fs::read_dir(dir.join(".git/objects/pack")).expect("dir").map(|e| e.expect("entry").path()).find(|p| p.extension().is_some_and(|e| e == "idx")).expect("an idx");
+        let verify = git_ok(dir, &["verify-pack", "-v", &idx.display().to_string()]);
+        let deepest = verify.lines().filter_map(|l| l.strip_prefix("chain length = ")).filter_map(|l| l.split(':').next()?.parse::<usize>().ok()).max().unwrap_or(0);
+        assert!(deepest >= 100, "chains of {deepest} only");
+        let want_idx = git_idx(dir, &pack);
+        let want = git_objects(dir);
+        // The default cache, a small one, and none (every base rebuilt from its chain).
+        for limit in [BASE_CACHE_LIMIT, 64 << 10, 0] {
+            let rebuilt = REBUILT.load(std::sync::atomic::Ordering::Relaxed);
+            let (got, objects) = index_collecting(&pack, &no_external, limit);
+            if limit == 0 {
+                assert!(REBUILT.load(std::sync::atomic::Ordering::Relaxed) > rebuilt, "no base was rebuilt");
+            }
+            assert_eq!(idx_v2(&got.entries, &got.checksum), want_idx, "cache {limit}");
+            assert_eq!(objects.len(), got.entries.len());
+            assert!(objects == want, "cache {limit}: the callback's objects differ from git's");
+        }
+        assert_eq!(idx_v2(&index_pack(&pack, &no_external).expect("indexes").entries, &pack[pack.len() - 20..].try_into().expect("20")), want_idx);
+    }
+
+    #[test]
+    fn the_callback_gets_every_object_of_a_pack_with_ofs_and_ref_deltas() {
+        let tmp = repo();
+        let dir = &tmp.0;
+        let want = git_objects(dir);
+        let all = git_bytes(dir, &["rev-list", "--objects", "--all"], None);
+        for extra in [&[][..], &["--no-delta-base-offset"][..]] {
+            let mut args = vec!["pack-objects", "--stdout", "-q"];
+            args.extend_from_slice(extra);
+            let pack = git_bytes(dir, &args, Some(&all));
+            let want_idx = git_idx(dir, &pack);
+            for limit in [BASE_CACHE_LIMIT, 0] {
+                let (got, objects) = index_collecting(&pack, &no_external, limit);
+                assert_eq!(idx_v2(&got.entries, &got.checksum), want_idx, "{extra:?} cache {limit}");
+                assert!(objects == want, "{extra:?} cache {limit}: the callback's objects differ from git's");
+            }
+        }
+    }
+
+    #[test]
+    fn thin_packs_resolve_with_the_callback_and_no_cache() {
+        let tmp = repo();
+        let dir = &tmp.0;
+        let mut input = b"^main~5\n".to_vec();
+        input.extend_from_slice(&git_bytes(dir, &["rev-parse", "main"], None));
+        let pack = git_bytes(dir, &["pack-objects", "--stdout", "-q", "--thin", "--revs"], Some(&input));
+        let repo = crate::core::repo::Repository::open(dir, &Default::default()).expect("open");
+        let from_repo = |id: &ObjectId| {
+            let mut v = Vec::new();
+            repo.odb.read(id, &mut v).ok().flatten().map(|k| (k, v))
+        };
+        let plain = index_pack(&pack, &from_repo).expect("indexes");
+        for limit in [BASE_CACHE_LIMIT, 0] {
+            let (got, objects) = index_collecting(&pack, &from_repo, limit);
+            assert_eq!(got.entries, plain.entries);
+            assert_eq!(got.external_bases, plain.external_bases);
+            // The pack's objects, not the bases it was given.
+            let mut ids: Vec<ObjectId> = got.entries.iter().map(|e| e.oid).collect();
+            ids.sort();
+            assert_eq!(objects.iter().map(|o| o.0).collect::<Vec<_>>(), ids);
+            for (id, kind, data) in &objects {
+                assert_eq!(object::hash(*kind, data), *id);
+            }
+        }
+    }
+
+    // Hand-made packs.
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("to a vec");
+        e.finish().expect("finish")
+    }
+
+    /// An entry header: type and size, then `extra` (an OFS offset or a REF id).
+    fn header(ty: u8, size: u64, extra: &[u8]) -> Vec<u8> {
+        let mut out = vec![(ty << 4) | (size & 15) as u8];
+        let mut rest = size >> 4;
+        while rest != 0 {
+            *out.last_mut().expect("one byte at least") |= 0x80;
+            out.push((rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        out.extend_from_slice(extra);
+        out
+    }
+
+    fn entry(ty: u8, size: u64, extra: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = header(ty, size, extra);
+        out.extend_from_slice(&zlib(data));
+        out
+    }
+
+    /// git's OFS_DELTA offset encoding.
+    fn ofs(mut rel: u64) -> Vec<u8> {
+        let mut out = vec![(rel & 0x7f) as u8];
+        rel >>= 7;
+        while rel != 0 {
+            rel -= 1;
+            out.insert(0, 0x80 | (rel & 0x7f) as u8);
+            rel >>= 7;
+        }
+        out
+    }
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    /// A delta from a `base_len`-byte base to `result` inserted whole.
+    fn insert_delta(base_len: u64, result: &[u8]) -> Vec<u8> {
+        let mut d = Vec::new();
+        varint(base_len, &mut d);
+        varint(result.len() as u64, &mut d);
+        for piece in result.chunks(127) {
+            d.push(piece.len() as u8);
+            d.extend_from_slice(piece);
+        }
+        d
+    }
+
+    /// A pack claiming `count` objects, holding `entries`, with a valid trailer.
+    fn pack_of(count: u32, entries: &[Vec<u8>]) -> Vec<u8> {
+        let mut p = b"PACK".to_vec();
+        p.extend_from_slice(&2u32.to_be_bytes());
+        p.extend_from_slice(&count.to_be_bytes());
+        for e in entries {
+            p.extend_from_slice(e);
+        }
+        let sum = Sha1::digest(&p);
+        p.extend_from_slice(&sum);
+        p
+    }
+
+    /// Index with and without a callback: both must fail; returns the reason.
+    fn refused(pack: &[u8], external: External<'_>) -> String {
+        let plain = index_pack(pack, external).expect_err("refused");
+        let mut seen = 0;
+        let with = index_pack_as(pack, external, Some(&mut |_: &ObjectId, _: Kind, _: &[u8]| seen += 1), 0).expect_err("refused with a callback too");
+        assert_eq!(plain, with);
+        plain
+    }
+
+    #[test]
+    fn hand_made_packs_index_as_git_does() {
+        let tmp = TempDir::new("ingest-hand");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "--bare", "."]);
+        let a = b"the first version of a blob\n".repeat(3);
+        let b = b"a second blob, made from the first by a delta\n";
+        let blob = entry(3, a.len() as u64, &[], &a);
+        let d = insert_delta(a.len() as u64, b);
+        let ofs_delta = entry(6, d.len() as u64, &ofs(blob.len() as u64), &d);
+        let a_id = object::hash(Kind::Blob, &a);
+        let ref_delta = entry(7, d.len() as u64, &a_id.0, &d);
+        let pack = pack_of(3, &[blob.clone(), ofs_delta, ref_delta.clone()]);
+        let got = index_pack(&pack, &no_external).expect("indexes");
+        assert_eq!(idx_v2(&got.entries, &got.checksum), git_idx(dir, &pack));
+        // A REF delta resolved from a delta resolved from a base outside the pack.
+        let c = b"a third blob";
+        let b_id = object::hash(Kind::Blob, b);
+        let d2 = insert_delta(b.len() as u64, c);
+        let thin = pack_of(2, &[entry(7, d2.len() as u64, &b_id.0, &d2), entry(7, d.len() as u64, &a_id.0, &d)]);
+        let has_a = |id: &ObjectId| (*id == a_id).then(|| (Kind::Blob, a.clone()));
+        let got = index_pack(&thin, &has_a).expect("indexes");
+        assert_eq!(got.external_bases, [a_id]);
+        assert_eq!(got.entries.iter().map(|e| e.oid).collect::<Vec<_>>(), [object::hash(Kind::Blob, c), b_id]);
+    }
+
+    #[test]
+    fn hostile_packs_are_refused_without_panic_or_huge_allocation() {
+        let a = b"some blob content\n".repeat(4);
+        let blob = entry(3, a.len() as u64, &[], &a);
+        let t = std::time::Instant::now();
+        // A header claiming 2^32-1 objects.
+        assert!(refused(&pack_of(u32::MAX, &[blob.clone()]), &no_external).contains("claims"));
+        // Fewer or more objects than the header says.
+        assert!(refused(&pack_of(1, &[blob.clone(), blob.clone()]), &no_external).contains("after the last entry"));
+        assert!(refused(&pack_of(3, &[blob.clone(), blob.clone()]), &no_external).contains("past the end"));
+        // Sizes: 2^60 (past what the size varint may hold) and 2^59 for an
+        // object and for a delta, one byte off either way.
+        let mut e = header(3, 1 << 60, &[]);
+        e.extend_from_slice(&zlib(&a));
+        assert!(refused(&pack_of(1, &[e]), &no_external).contains("size varint too long"));
+        let mut e = header(3, 1 << 59, &[]);
+        e.extend_from_slice(&zlib(&a));
+        assert!(refused(&pack_of(1, &[e]), &no_external).contains("cannot come"));
+        for huge in [1u64 << 60, 1 << 59] {
+            let mut e = header(6, huge, &ofs(blob.len() as u64));
+            e.extend_from_slice(&zlib(&a));
+            refused(&pack_of(2, &[blob.clone(), e]), &no_external);
+        }
+        refused(&pack_of(1, &[entry(3, a.len() as u64 + 1, &[], &a)]), &no_external);
+        refused(&pack_of(1, &[entry(3, a.len() as u64 - 1, &[], &a)]), &no_external);
+        // A size only 1 GiB, reachable from the bytes after it: inflated a piece
+        // at a time, so the lie costs no gigabyte.
+        let mut noise = vec![0u8; 1_100_000];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for b in noise.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        let big = entry(3, noise.len() as u64, &[], &noise);
+        assert!(refused(&pack_of(2, &[entry(3, 1 << 30, &[], &a), big.clone()]), &no_external).contains("shorter"));
+        let d = insert_delta(a.len() as u64, b"x");
+        assert!(refused(&pack_of(3, &[blob.clone(), entry(6, 1 << 30, &ofs(blob.len() as u64), &d), big]), &no_external).contains("shorter"));
+        // OFS_DELTA bases before the pack, at the entry itself, inside another entry.
+        let d = insert_delta(a.len() as u64, b"new");
+        for rel in [blob.len() as u64 + 1, blob.len() as u64 + 12, 1 << 40, 0, blob.len() as u64 - 3] {
+            let e = entry(6, d.len() as u64, &ofs(rel), &d);
+            refused(&pack_of(2, &[blob.clone(), e]), &no_external);
+        }
+        // An OFS offset varint that overflows.
+        let mut e = header(6, d.len() as u64, &[0xff; 12]);
+        e.extend_from_slice(&[0x01]);
+        e.extend_from_slice(&zlib(&d));
+        assert!(refused(&pack_of(2, &[blob.clone(), e]), &no_external).contains("overflows"));
+        // A REF delta whose base is the object it makes (so it is in no pack).
+        let same = object::hash(Kind::Blob, &a);
+        let copy = {
+            let mut d = Vec::new();
+            varint(a.len() as u64, &mut d);
+            varint(a.len() as u64, &mut d);
+            d.extend_from_slice(&[0x80 | 0x10, a.len() as u8]);
+            d
+        };
+        assert!(refused(&pack_of(1, &[entry(7, copy.len() as u64, &same.0, &copy)]), &no_external).contains("neither"));
+        // A REF cycle: A is made from B, B from A; neither is anywhere else.
+        let (x, y) = (b"xxxxxxxx".to_vec(), b"yyyyyyyyyyyy".to_vec());
+        let (x_id, y_id) = (object::hash(Kind::Blob, &x), object::hash(Kind::Blob, &y));
+        let to_x = insert_delta(y.len() as u64, &x);
+        let to_y = insert_delta(x.len() as u64, &y);
+        let cycle = pack_of(2, &[entry(7, to_x.len() as u64, &y_id.0, &to_x), entry(7, to_y.len() as u64, &x_id.0, &to_y)]);
+        assert!(refused(&cycle, &no_external).contains("neither"));
+        // A caller that answers anything with the wrong content.
+        let liar = |_: &ObjectId| Some((Kind::Blob, b"not that".to_vec()));
+        assert!(refused(&cycle, &liar).contains("does not hash"));
+        // Given one of them, both resolve.
+        let has_y = |id: &ObjectId| (*id == y_id).then(|| (Kind::Blob, y.clone()));
+        let got = index_pack(&cycle, &has_y).expect("resolves");
+        assert_eq!(got.entries.iter().map(|e| e.oid).collect::<Vec<_>>(), [x_id, y_id]);
+        // Deltas that do not apply: a base of the wrong size, a result of 2^40
+        // bytes declared, a copy beyond the base, opcode 0.
+        let mut bad = Vec::new();
+        bad.push(insert_delta(a.len() as u64 + 1, b"x"));
+        let mut d = Vec::new();
+        varint(a.len() as u64, &mut d);
+        varint(1 << 40, &mut d);
+        d.extend_from_slice(&[0x80 | 0x10, 4]);
+        bad.push(d);
+        let mut d = Vec::new();
+        varint(a.len() as u64, &mut d);
+        varint(8, &mut d);
+        d.extend_from_slice(&[0x80 | 0x01 | 0x10, a.len() as u8 - 4, 8]);
+        bad.push(d);
+        let mut d = Vec::new();
+        varint(a.len() as u64, &mut d);
+        varint(1, &mut d);
+        d.push(0);
+        bad.push(d);
+        for d in bad {
+            assert!(refused(&pack_of(2, &[blob.clone(), entry(6, d.len() as u64, &ofs(blob.len() as u64), &d)]), &no_external).contains("delta"));
+        }
+        // Unknown types, garbage in place of a zlib stream, a truncated REF id.
+        let mut e = header(5, 3, &[]);
+        e.extend_from_slice(&zlib(b"abc"));
+        assert!(refused(&pack_of(1, &[e]), &no_external).contains("unknown type"));
+        let mut e = header(3, 3, &[]);
+        e.extend_from_slice(b"not zlib at all");
+        refused(&pack_of(1, &[e]), &no_external);
+        refused(&pack_of(1, &[header(7, 3, &[1; 10])]), &no_external);
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "hostile packs took {:?}", t.elapsed());
     }
 
     /// Timing and peak memory on a real pack (not run by default):

@@ -142,10 +142,12 @@ fn index_pack_as<'a, 'o>(pack: &'a [u8], external: External<'a>, on_object: Opti
     let sum_ok = || Sha1::digest(&pack[..trailer])[..] == checksum[..];
     let mut on_object = on_object;
     let (sum_ok, scanned) = if trailer >= PARALLEL_SUM_FROM {
-        std::thread::scope(|s| {
-            let sum = s.spawn(sum_ok);
-            let scanned = scan(pack, count, &mut on_object);
-            (sum.join().map_err(|_| "the pack checksum could not be computed".to_string()), scanned)
+        std::thread::scope(|s| match std::thread::Builder::new().spawn_scoped(s, sum_ok) {
+            Ok(sum) => {
+                let scanned = scan(pack, count, &mut on_object);
+                (sum.join().map_err(|_| "the pack checksum could not be computed".to_string()), scanned)
+            }
+            Err(_) => (Ok(sum_ok()), scan(pack, count, &mut on_object)),
         })
     } else {
         (Ok(sum_ok()), scan(pack, count, &mut on_object))
@@ -176,9 +178,9 @@ fn scan(pack: &[u8], count: usize, on_object: &mut Option<OnObject<'_>>) -> Resu
         return Err(format!("pack claims {count} objects, more than we index"));
     }
     let body = &pack[..trailer];
-    // Room for the count the header claims, up to a bound: beyond it, what
-    // the entries really are decides.
-    let room = count.min(1 << 20);
+    // Room for the count the header claims, up to what packs of this size
+    // usually hold: beyond it, what the entries really are decides.
+    let room = count.min(trailer / 16);
     let mut metas: Vec<Meta> = Vec::with_capacity(room);
     let mut oids: Vec<ObjectId> = Vec::with_capacity(room);
     let mut refs: Vec<(ObjectId, u32)> = Vec::new();
@@ -433,12 +435,16 @@ impl<'a, 'o> Resolver<'a, 'o> {
         if !chain.is_empty() {
             REBUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        // Each step is cached: the bases below `at` on the path are next.
+        if chain.is_empty() {
+            self.cache.put(key(at).0, key(at).1, kind, data.clone());
+        }
         for &x in chain.iter().rev() {
             let mut out = Vec::new();
             self.apply(x, &data, &mut out)?;
             data = Arc::new(out);
+            self.cache.put(0, x as u64, kind, data.clone());
         }
-        self.cache.put(key(at).0, key(at).1, kind, data.clone());
         Ok(data)
     }
 

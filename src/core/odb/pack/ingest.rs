@@ -1062,7 +1062,8 @@ mod tests {
 
     /// Timing and peak memory on a real pack (not run by default):
     /// `FERROGIT_BENCH_PACK=x.pack cargo test --release --lib bench_index_pack -- --ignored --nocapture`,
-    /// `FERROGIT_BENCH_RUNS` times (3 by default).
+    /// `FERROGIT_BENCH_RUNS` times (3 by default), then once more with a
+    /// callback if `FERROGIT_BENCH_CALLBACK` is set.
     #[test]
     #[ignore]
     fn bench_index_pack() {
@@ -1075,6 +1076,16 @@ mod tests {
             let t = std::time::Instant::now();
             let got = index_pack(&map, &no_external).expect("indexes");
             eprintln!("index_pack {path}: {} objects in {} ms", got.entries.len(), t.elapsed().as_millis());
+        }
+        if std::env::var_os("FERROGIT_BENCH_CALLBACK").is_some() {
+            let t = std::time::Instant::now();
+            let (mut objects, mut bytes) = (0usize, 0usize);
+            let got = index_pack_with(&map, &no_external, &mut |_, _, data| {
+                objects += 1;
+                bytes += data.len();
+            })
+            .expect("indexes");
+            eprintln!("index_pack_with {path}: {} entries, {objects} objects of {bytes} bytes to the callback in {} ms", got.entries.len(), t.elapsed().as_millis());
         }
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("RssAnon") || l.starts_with("RssFile")) {

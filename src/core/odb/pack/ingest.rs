@@ -551,6 +551,11 @@ impl<'a, 'o> Resolver<'a, 'o> {
             } else {
                 path.last_mut().expect("the top is there").data = None;
             }
+            // The reused buffer may have grown for a bigger object earlier:
+            // what is cached holds no more than it counts.
+            if out.capacity() > out.len() + out.len() / 4 + 4096 {
+                out.shrink_to_fit();
+            }
             let data = Arc::new(out);
             self.cache.put(0, kid as u64, kind, data.clone());
             path.push(Frame { at: kid, kind, data: Some(data), ofs, refs });

@@ -1067,8 +1067,9 @@ mod tests {
 
     /// Timing and peak memory on a real pack (not run by default):
     /// `FERROGIT_BENCH_PACK=x.pack cargo test --release --lib bench_index_pack -- --ignored --nocapture`,
-    /// `FERROGIT_BENCH_RUNS` times (3 by default), then once more with a
-    /// callback if `FERROGIT_BENCH_CALLBACK` is set.
+    /// `FERROGIT_BENCH_RUNS` times (3 by default); then the `.idx` is compared
+    /// with the file `FERROGIT_BENCH_IDX` names, if set, and the pack indexed
+    /// once more with a callback if `FERROGIT_BENCH_CALLBACK` is set.
     #[test]
     #[ignore]
     fn bench_index_pack() {
@@ -1081,6 +1082,11 @@ mod tests {
             let t = std::time::Instant::now();
             let got = index_pack(&map, &no_external).expect("indexes");
             eprintln!("index_pack {path}: {} objects in {} ms", got.entries.len(), t.elapsed().as_millis());
+        }
+        if let Ok(idx) = std::env::var("FERROGIT_BENCH_IDX") {
+            let got = index_pack(&map, &no_external).expect("indexes");
+            assert!(idx_v2(&got.entries, &got.checksum) == std::fs::read(&idx).expect("read the idx"), "differs from {idx}");
+            eprintln!("the .idx equals {idx}");
         }
         if std::env::var_os("FERROGIT_BENCH_CALLBACK").is_some() {
             let t = std::time::Instant::now();

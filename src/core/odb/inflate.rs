@@ -283,4 +283,35 @@ mod tests {
         // A bomb: tiny input claiming a terabyte is refused before allocating.
         assert!(inflate_exact(&c, 1 << 40, &mut Vec::new()).is_err());
     }
+
+    #[test]
+    fn counted_streams_say_where_they_end() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let c = z(&data);
+        let mut more = c.clone();
+        more.extend_from_slice(b"the next entry");
+        let mut out = vec![0u8; data.len()];
+        assert_eq!(whole_counted(&more, &mut out), Some(c.len()));
+        assert_eq!(out, data);
+        assert_eq!(whole_counted(&more, &mut out[..data.len() - 1]), None);
+        assert_eq!(whole_counted(&more, &mut vec![0u8; data.len() + 1]), None);
+        assert_eq!(whole_counted(&c[..c.len() - 1], &mut out), None);
+        // zlib, a piece at a time: the same end, the same bytes.
+        let mut got = Vec::new();
+        let used = inflate_each(&more, data.len() as u64, &mut |p| {
+            got.extend_from_slice(p);
+            Ok(())
+        });
+        assert_eq!(used, Ok(c.len()));
+        assert_eq!(got, data);
+        let mut ignore = |_: &[u8]| Ok(());
+        assert!(inflate_each(&more, data.len() as u64 - 1, &mut ignore).unwrap_err().contains("longer"));
+        assert!(inflate_each(&more, data.len() as u64 + 1, &mut ignore).unwrap_err().contains("shorter"));
+        assert!(inflate_each(&c[..c.len() / 2], data.len() as u64, &mut ignore).is_err());
+        assert!(inflate_each(&c, 1 << 40, &mut ignore).is_err());
+        assert_eq!(inflate_each(&more, data.len() as u64, &mut |_| Err("stop".into())), Err("stop".to_string()));
+        let empty = z(b"");
+        assert_eq!(whole_counted(&empty, &mut []), Some(empty.len()));
+        assert_eq!(inflate_each(&empty, 0, &mut ignore), Ok(empty.len()));
+    }
 }

@@ -18,6 +18,18 @@ pub const MAX_RATIO: u64 = 1032;
 thread_local! {
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(true));
     static WHOLE: RefCell<libdeflater::Decompressor> = RefCell::new(libdeflater::Decompressor::new());
+    static COUNTED: RefCell<Option<Counted>> = const { RefCell::new(None) };
+}
+
+/// A libdeflate decompressor used through its `_ex` entry, which also says
+/// where the stream ended (the safe wrapper does not expose it).
+struct Counted(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from libdeflate_alloc_decompressor and is freed once, here.
+        unsafe { libdeflate_sys::libdeflate_free_decompressor(self.0.as_ptr()) }
+    }
 }
 
 /// Largest output `input_len` compressed bytes can honestly produce.
@@ -61,6 +73,87 @@ pub fn inflate_counted(input: &[u8], expected: u64, out: &mut Vec<u8>) -> Result
         out.truncate(start);
     }
     r
+}
+
+/// Inflate the zlib stream at the start of `input` (anything after it is
+/// ignored) into all of `out` with libdeflate: returns how many input bytes the
+/// stream took when it produced exactly `out.len()` bytes, None otherwise (a
+/// longer, shorter or invalid stream, or no decompressor): callers then go
+/// through zlib ([`inflate_each`]) again, which gives the exact diagnosis.
+pub fn whole_counted(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    COUNTED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            // SAFETY: allocates a fresh decompressor (or returns null, checked below).
+            let p = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
+            *c = Some(Counted(std::ptr::NonNull::new(p)?));
+        }
+        let d = c.as_ref()?.0.as_ptr();
+        let (mut used, mut produced) = (0usize, 0usize);
+        // SAFETY: `d` is this thread's decompressor, used by one call at a time;
+        // the input and output pointers and lengths come from live slices, and
+        // libdeflate reads and writes only within them.
+        let r = unsafe {
+            libdeflate_sys::libdeflate_zlib_decompress_ex(
+                d,
+                input.as_ptr().cast(),
+                input.len(),
+                out.as_mut_ptr().cast(),
+                out.len(),
+                &mut used,
+                &mut produced,
+            )
+        };
+        (r == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS && produced == out.len() && used <= input.len()).then_some(used)
+    })
+}
+
+/// Inflate the zlib stream at the start of `input`, which must produce exactly
+/// `expected` bytes, handing the output to `sink` a piece at a time (nothing
+/// is allocated for the whole): returns the input bytes the stream took. An
+/// error from `sink` stops the inflation and is returned.
+pub fn inflate_each(input: &[u8], expected: u64, sink: &mut dyn FnMut(&[u8]) -> Result<(), String>) -> Result<usize, String> {
+    if expected > max_output(input.len()) {
+        return Err(format!("declared size {expected} cannot come from {} compressed bytes", input.len()));
+    }
+    const PIECE: usize = 1 << 16;
+    let mut buf = vec![0u8; (expected as usize).clamp(1, PIECE)];
+    INFLATER.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(true);
+        let mut left = expected;
+        loop {
+            let consumed = d.total_in() as usize;
+            let before = d.total_out();
+            // Never ask for more than is left; once nothing is, a one-byte
+            // probe lets the stream end (its checksum) or shows it is too long.
+            let room = (left.min(buf.len() as u64) as usize).max(1);
+            let status = d
+                .decompress(&input[consumed..], &mut buf[..room], FlushDecompress::None)
+                .map_err(|e| format!("invalid zlib stream: {e}"))?;
+            let produced = (d.total_out() - before) as usize;
+            if produced as u64 > left {
+                return Err("object is longer than its header says".into());
+            }
+            if produced > 0 {
+                sink(&buf[..produced])?;
+                left -= produced as u64;
+            }
+            match status {
+                Status::StreamEnd => {
+                    if left != 0 {
+                        return Err(format!("object is shorter than its header says ({} of {expected} bytes)", expected - left));
+                    }
+                    return Ok(d.total_in() as usize);
+                }
+                Status::Ok | Status::BufError => {
+                    if d.total_in() as usize == consumed && produced == 0 {
+                        return Err("truncated zlib stream".into());
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// `inflate_exact` by zlib, a piece at a time, never past `expected`; returns
@@ -189,5 +282,36 @@ mod tests {
         assert!(inflate_exact(b"not zlib at all", 5, &mut Vec::new()).is_err());
         // A bomb: tiny input claiming a terabyte is refused before allocating.
         assert!(inflate_exact(&c, 1 << 40, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn counted_streams_say_where_they_end() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let c = z(&data);
+        let mut more = c.clone();
+        more.extend_from_slice(b"the next entry");
+        let mut out = vec![0u8; data.len()];
+        assert_eq!(whole_counted(&more, &mut out), Some(c.len()));
+        assert_eq!(out, data);
+        assert_eq!(whole_counted(&more, &mut out[..data.len() - 1]), None);
+        assert_eq!(whole_counted(&more, &mut vec![0u8; data.len() + 1]), None);
+        assert_eq!(whole_counted(&c[..c.len() - 1], &mut out), None);
+        // zlib, a piece at a time: the same end, the same bytes.
+        let mut got = Vec::new();
+        let used = inflate_each(&more, data.len() as u64, &mut |p| {
+            got.extend_from_slice(p);
+            Ok(())
+        });
+        assert_eq!(used, Ok(c.len()));
+        assert_eq!(got, data);
+        let mut ignore = |_: &[u8]| Ok(());
+        assert!(inflate_each(&more, data.len() as u64 - 1, &mut ignore).unwrap_err().contains("longer"));
+        assert!(inflate_each(&more, data.len() as u64 + 1, &mut ignore).unwrap_err().contains("shorter"));
+        assert!(inflate_each(&c[..c.len() / 2], data.len() as u64, &mut ignore).is_err());
+        assert!(inflate_each(&c, 1 << 40, &mut ignore).is_err());
+        assert_eq!(inflate_each(&more, data.len() as u64, &mut |_| Err("stop".into())), Err("stop".to_string()));
+        let empty = z(b"");
+        assert_eq!(whole_counted(&empty, &mut []), Some(empty.len()));
+        assert_eq!(inflate_each(&empty, 0, &mut ignore), Ok(empty.len()));
     }
 }

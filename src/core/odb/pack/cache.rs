@@ -150,6 +150,17 @@ impl Cache {
         g.bytes += size;
     }
 
+    /// Forget a base that is no longer needed.
+    pub fn remove(&self, pack: u32, offset: u64) {
+        let mut g = self.inner.lock();
+        if let Some(i) = g.map.remove(&(pack, offset)) {
+            g.unlink(i);
+            let old = g.nodes[i as usize].data.take();
+            g.bytes -= old.as_ref().map_or(0, |d| d.len());
+            g.free.push(i);
+        }
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.inner.lock().bytes

@@ -289,3 +289,27 @@ describe('servers: git daemon and http-backend', () => {
     rmSync(p, { recursive: true, force: true })
   })
 })
+
+describe('CLI clone', () => {
+  const cli = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'bin', 'ferrogit.js')
+  const node = (cwd, ...args) => promisify(execFile)(process.execPath, [cli, ...args], { cwd, env: gitEnv })
+
+  test('clone [--filter] [--depth] [--bare] makes what git clone makes; --progress shows phases', async () => {
+    const work = dest('cli')
+    git(base, 'init', '-q', work)
+    const { stderr } = await node(work, 'clone', '--progress', '--filter=blob:none', `file://${src}`)
+    assert.match(stderr, /^Cloning into 'small'\.\.\.\n/)
+    assert.match(stderr, /Receiving objects: .*, done\.\n/)
+    assert.match(stderr, /Updating files: 100% \((\d+)\/\1\), done\.\n/)
+    git(work, 'clone', '-q', '--filter=blob:none', `file://${src}`, 'theirs')
+    assert.equal(objectList(join(work, 'small')), objectList(join(work, 'theirs')))
+    assert.equal(out(join(work, 'small'), 'status', '--porcelain'), '')
+    await node(work, 'clone', '-q', '--depth=3', '--bare', src, 'shallow.git')
+    assert.equal(out(join(work, 'shallow.git'), 'rev-list', '--count', 'HEAD').trim(), '3')
+    const quiet = await node(work, 'clone', '-q', src, 'q')
+    assert.equal(quiet.stderr, '')
+    await assert.rejects(node(work, 'clone', src, 'q'), (e) => e.code === 128 && /already exists/.test(e.stderr))
+    await assert.rejects(node(work, 'clone', join(base, 'nope')), (e) => e.code === 128 && /ERR_TRANSPORT/.test(e.stderr))
+    await assert.rejects(node(work, 'clone'), (e) => e.code === 129)
+  })
+})

@@ -20,6 +20,7 @@
 //   ferrogit [-C <path>] symbolic-ref [-m <reason>] <name> <ref> | symbolic-ref -d <name>
 //   ferrogit [-C <path>] update-ref [-m <reason>] [--no-deref] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
 //   ferrogit [-C <path>] pack-refs [--all] [--no-prune]
+//   ferrogit [-C <path>] clone [--bare] [--filter=<spec>] [--depth=<n>] [-b <branch>] [-q] [--[no-]progress] <url> [<dir>]
 const path = require('node:path')
 const fs = require('node:fs')
 const { Repository, GitError } = require('..')
@@ -53,6 +54,8 @@ commands:
   update-ref [-m <reason>] [--no-deref] (-d <ref> [<old>] | <ref> <new> [<old>] | --stdin [-z])
                                                  update refs safely, as git update-ref
   pack-refs [--all] [--no-prune]                 pack refs into packed-refs, as git pack-refs
+  clone [--bare] [--filter=<spec>] [--depth=<n>] [-b <branch>] [-q] [--[no-]progress] <url> [<dir>]
+                                                 clone a repository (path, file://, git://, http(s)://), as git clone
 `
 
 /** Thrown to stop a command with an exit status once its messages are written (stdout still flushes). */
@@ -3283,6 +3286,8 @@ function main(argv) {
       return updateRef(cwd, args)
     case 'pack-refs':
       return packRefs(cwd, args)
+    case 'clone':
+      return clone(cwd, args)
     case undefined:
     case '-h':
     case '--help':
@@ -3291,6 +3296,92 @@ function main(argv) {
       return
     default:
       die(`'${cmd}' is not a ferrogit command. See 'ferrogit --help'.`, 1)
+  }
+}
+
+// --- clone ----------------------------------------------------------------------
+
+const CLONE_USAGE = 'usage: ferrogit clone [--bare] [--filter=<spec>] [--depth=<n>] [-b <branch>] [-q] [--[no-]progress] <url> [<dir>]\n'
+
+/** The directory git clone picks for `url`: its last path component without `.git` (plus `.git` when bare). */
+function cloneDirFor(url, bare) {
+  let s = url.replace(/\/+$/, '').replace(/\/\.git$/, '')
+  s = s.slice(Math.max(s.lastIndexOf('/'), s.lastIndexOf(':')) + 1).replace(/\.git$/, '') || 'repo'
+  return bare ? `${s}.git` : s
+}
+
+function humanBytes(n) {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(2)} MiB`
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(2)} KiB`
+  return `${n} bytes`
+}
+
+/** A progress display on stderr: one line per phase, rewritten in place, as git shows it. */
+function progressDisplay() {
+  let phase = null
+  let last = ''
+  const names = { enumerating: 'Enumerating objects', counting: 'Counting objects', compressing: 'Compressing objects', receiving: 'Receiving objects', indexing: 'Resolving objects', checkout: 'Updating files' }
+  const line = (p) => {
+    const name = names[p.phase] ?? p.phase
+    if (p.phase === 'receiving') return `${name}: ${humanBytes(p.bytes)}`
+    if (p.total) return `${name}: ${String(Math.floor((p.done * 100) / p.total)).padStart(3)}% (${p.done}/${p.total})`
+    return `${name}: ${p.done}`
+  }
+  return {
+    update(p) {
+      if (phase !== null && p.phase !== phase) process.stderr.write(`${last}, done.\n`)
+      phase = p.phase
+      last = line(p)
+      process.stderr.write(`${last}\r`)
+    },
+    end() {
+      if (phase !== null) process.stderr.write(`${last}, done.\n`)
+    },
+  }
+}
+
+async function clone(cwd, args) {
+  const opts = {}
+  let quiet = false
+  let progress = process.stderr.isTTY === true
+  const rest = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    const value = (name) => {
+      if (a.startsWith(`${name}=`)) return a.slice(name.length + 1)
+      if (i + 1 >= args.length) usageError(`option '${name}' requires a value`, CLONE_USAGE)
+      return args[++i]
+    }
+    if (a === '--bare') opts.bare = true
+    else if (a === '-q' || a === '--quiet') quiet = true
+    else if (a === '--progress') progress = true
+    else if (a === '--no-progress') progress = false
+    else if (a === '--filter' || a.startsWith('--filter=')) opts.filter = value('--filter')
+    else if (a === '--depth' || a.startsWith('--depth=')) {
+      const v = value('--depth')
+      const n = Number(v)
+      if (!/^[0-9]+$/.test(v) || n < 1) die(`depth ${v} is not a positive number`)
+      opts.depth = n
+    } else if (a === '-b' || a === '--branch' || a.startsWith('--branch=')) opts.branch = value(a === '-b' ? '-b' : '--branch')
+    else if (a === '--') rest.push(...args.slice(i + 1)), (i = args.length)
+    else if (a.startsWith('-') && a !== '-') usageError(`unknown option '${a}'`, CLONE_USAGE)
+    else rest.push(a)
+  }
+  if (rest.length < 1 || rest.length > 2) usageError('You must specify a repository to clone.', CLONE_USAGE)
+  const [url] = rest
+  const dir = rest[1] ?? cloneDirFor(url, opts.bare)
+  const dest = path.resolve(cwd, dir)
+  if (fs.existsSync(dest) && fs.readdirSync(dest).length > 0) die(`destination path '${dir}' already exists and is not an empty directory.`)
+  // A local path is resolved as git does, against the current directory.
+  const source = /^[a-z]+:\/\//.test(url) ? url : path.resolve(cwd, url)
+  if (!quiet) process.stderr.write(opts.bare ? `Cloning into bare repository '${dir}'...\n` : `Cloning into '${dir}'...\n`)
+  const display = progress && !quiet ? progressDisplay() : null
+  if (display) opts.onProgress = (p) => display.update(p)
+  try {
+    await Repository.clone(source, dest, opts)
+  } finally {
+    display?.end()
   }
 }
 

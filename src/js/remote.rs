@@ -85,7 +85,12 @@ pub(crate) struct Reporter {
     f: Option<Arc<FnRef>>,
     poster: Option<pool::Poster>,
     sync_env: Option<SyncEnv>,
+    /// The phase and time of the last report passed on.
+    last: Option<(String, std::time::Instant)>,
 }
+
+/// Reports within one phase are passed on at most this often (and always its last one).
+const REPORT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 struct SyncEnv(sys::napi_env);
 // SAFETY: only used by a Sync call, on the JS thread that made it.
@@ -99,11 +104,19 @@ impl Reporter {
             unsafe { sys::napi_create_reference(env, f.0, 1, &mut r) };
             Arc::new(FnRef(r))
         });
-        Reporter { f, poster: (!sync).then(|| pool::poster(env)), sync_env: sync.then_some(SyncEnv(env)) }
+        Reporter { f, poster: (!sync).then(|| pool::poster(env)), sync_env: sync.then_some(SyncEnv(env)), last: None }
     }
 
     pub(crate) fn report(&mut self, p: &Progress) {
         let Some(f) = &self.f else { return };
+        let now = std::time::Instant::now();
+        let finished = p.total == Some(p.done);
+        if let Some((phase, at)) = &self.last {
+            if *phase == p.phase && now.duration_since(*at) < REPORT_EVERY && !finished {
+                return;
+            }
+        }
+        self.last = Some((p.phase.clone(), now));
         match (&self.poster, &self.sync_env) {
             (Some(poster), _) => {
                 let (f, p) = (f.clone(), p.clone());

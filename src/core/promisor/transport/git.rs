@@ -52,9 +52,37 @@ pub(super) fn connect(url: &str, host: &str, port: u16, path: &str, version: Ver
     pktline::send(&mut writer, &out).map_err(err)?;
     Ok(Connection {
         url: redact(url),
-        reader: Reader::new(Box::new(BufReader::with_capacity(1 << 16, stream))),
+        reader: Reader::new(Box::new(BufReader::with_capacity(1 << 16, QuickAck(stream)))),
         writer: Box::new(writer),
         child: None,
         flush_on_drop: true,
     })
+}
+
+/// The read half of a `git://` connection, acknowledging at once what it
+/// reads (Linux `TCP_QUICKACK`, which the kernel clears again, so it is set
+/// before every read). upload-pack sends its reply in several small writes
+/// with Nagle's algorithm on, so each one after the first waits for our ACK;
+/// a delayed ACK (40 ms) would stall every small fetch, a lazy read's above all.
+struct QuickAck(TcpStream);
+
+impl std::io::Read for QuickAck {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let one: libc::c_int = 1;
+            // SAFETY: a valid socket descriptor and a c_int option of the right size; failure is harmless.
+            unsafe {
+                libc::setsockopt(
+                    self.0.as_raw_fd(),
+                    libc::IPPROTO_TCP,
+                    libc::TCP_QUICKACK,
+                    (&one as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+        self.0.read(buf)
+    }
 }

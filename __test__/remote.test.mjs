@@ -11,7 +11,7 @@ import fg from '../index.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fixture, git, gitEnv } from './fixtures/repos.mjs'
-import { gitDaemon, httpBackend, brokenServer, cuttingProxy } from './fixtures/servers.mjs'
+import { gitDaemon, httpBackend, brokenServer, cuttingProxy, lyingServer } from './fixtures/servers.mjs'
 
 const { Repository, GitError } = fg
 /** git without blocking the event loop: needed when the server runs in this process (http). */
@@ -287,6 +287,29 @@ describe('servers: git daemon and http-backend', () => {
     assert.equal((await r2.getCommit('HEAD')).oid, out(src, 'rev-parse', 'HEAD').trim())
     r.close()
     rmSync(p, { recursive: true, force: true })
+  })
+})
+
+describe('a server that does not send what was asked for', () => {
+  test('ERR_OBJECT_NOT_FOUND, and what it did send is kept', async () => {
+    const p = dest('liar')
+    await Repository.clone(src, p, { filter: 'blob:none', bare: true })
+    const missing = objectList(p).split('\n').filter((l) => l.startsWith('?')).map((l) => l.slice(1))
+    const [asked, sent] = missing
+    const pack = git(src, 'pack-objects', '--stdout', { input: `${sent}\n` })
+    const liar = await lyingServer(pack)
+    try {
+      git(p, 'config', 'remote.origin.url', liar.url('small.git'))
+      const r = await Repository.open(p)
+      await rejects(r.getBlob(asked), 'ERR_OBJECT_NOT_FOUND')
+      assert.equal(r.hasObject(asked), false)
+      assert.equal(r.hasObject(sent), true)
+      assert.deepEqual(git(p, 'cat-file', 'blob', sent), sourceBlob(sent))
+      assert.equal(r.stats().promisorFetches, 1)
+      git(p, 'fsck', '--no-progress', '--connectivity-only')
+    } finally {
+      await liar.close()
+    }
   })
 })
 

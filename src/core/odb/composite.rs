@@ -303,9 +303,9 @@ impl Store {
         }
         let flight = p.inflight.lock().get(oid).cloned().unwrap_or_default();
         let _landing = Landing { map: &p.inflight, oid: *oid, flight };
-        // Someone may have fetched it just before we took the flight.
-        self.scan_packs();
-        if let Some(k) = self.try_read(oid, out, &ctx)? {
+        // A reader here may have fetched it just before we took the flight (its
+        // pack is in our list already: no need to scan the directory again).
+        if let Some(k) = self.read_here(oid, out, &ctx)? {
             return Ok(Some(k));
         }
         match self.fetch_objects(std::slice::from_ref(oid), p.filter.as_deref(), &mut |_| {}, &std::sync::atomic::AtomicBool::new(false)) {
@@ -346,7 +346,11 @@ impl Store {
         let mut s = session::Session::connect(&p.url)?;
         let req = v2::FetchRequest { wants: oids, filter, ..Default::default() };
         let got = session::fetch_into(&mut s, &self.dir, &req, Some(b""), progress, abort)?;
-        self.scan_packs();
+        match &got.pack {
+            // Open the new pack by name: with many promisor packs a directory scan costs more than the fetch.
+            Some(pack) => self.add_pack(&pack.with_extension("idx")),
+            None => {}
+        }
         Ok(got.objects)
     }
 
@@ -417,6 +421,24 @@ impl Store {
         list.extend(new);
         *w = Arc::new(list);
         true
+    }
+
+    /// Add the pack whose index is `idx` (just written by us) to the list, unless it is there.
+    fn add_pack(&self, idx: &Path) {
+        let mut seen = self.seen.lock();
+        if !seen.insert(idx.to_path_buf()) {
+            return;
+        }
+        let id = self.next_pack_id.fetch_add(1, Ordering::Relaxed);
+        match Pack::open(idx, id, self.cache.clone()) {
+            Ok(pack) => {
+                let mut w = self.packs.write();
+                let mut list: Vec<Arc<Pack>> = (**w).clone();
+                list.push(Arc::new(pack));
+                *w = Arc::new(list);
+            }
+            Err(e) => self.broken.lock().push(e),
+        }
     }
 
     fn packs(&self) -> Arc<Vec<Arc<Pack>>> {

@@ -32,11 +32,7 @@ pub struct Advertisement {
 impl Advertisement {
     /// The value of capability `key`: `Some("")` for a bare key, None if absent.
     pub fn cap(&self, key: &str) -> Option<&str> {
-        self.caps.iter().find_map(|l| match l.split_once('=') {
-            Some((k, v)) if k == key => Some(v),
-            None if l == key => Some(""),
-            _ => None,
-        })
+        crate::core::promisor::v2::capability(&self.caps, key)
     }
 }
 

@@ -16,12 +16,18 @@ pub struct Capabilities {
 impl Capabilities {
     /// The value of capability `key`: `Some("")` for a bare key, None if absent.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.lines.iter().find_map(|l| match l.split_once('=') {
-            Some((k, v)) if k == key => Some(v),
-            None if l == key => Some(""),
-            _ => None,
-        })
+        capability(&self.lines, key)
     }
+}
+
+/// The value of `key` among capability lines (`key` or `key=value`, v2's
+/// advertisement or v0's first ref line): `Some("")` for a bare key.
+pub fn capability<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
+    lines.iter().find_map(|l| match l.split_once('=') {
+        Some((k, v)) if k == key => Some(v),
+        None if l == key => Some(""),
+        _ => None,
+    })
 }
 
 /// Read the capability advertisement; it must be protocol v2.
@@ -215,28 +221,30 @@ pub(crate) fn read_pack(c: &mut Connection, pack: &mut dyn std::io::Write, progr
     }
 }
 
+/// Our listing in `git ls-remote --symref` form (tests compare it with git's).
+#[cfg(test)]
+pub(crate) fn as_ls_remote(refs: &[RemoteRef]) -> String {
+    let mut out = String::new();
+    for r in refs {
+        if let Some(t) = &r.symref_target {
+            out.push_str(&format!("ref: {t}\t{}\n", r.name));
+        }
+        if let Some(o) = r.oid {
+            out.push_str(&format!("{o}\t{}\n", r.name));
+        }
+        if let Some(p) = r.peeled {
+            out.push_str(&format!("{p}\t{}^{{}}\n", r.name));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::promisor::transport::connect;
     use crate::core::testutil::{git_bytes, git_ok, TempDir};
 
-    /// Our listing in `git ls-remote --symref` form.
-    fn as_ls_remote(refs: &[RemoteRef]) -> String {
-        let mut out = String::new();
-        for r in refs {
-            if let Some(t) = &r.symref_target {
-                out.push_str(&format!("ref: {t}\t{}\n", r.name));
-            }
-            if let Some(o) = r.oid {
-                out.push_str(&format!("{o}\t{}\n", r.name));
-            }
-            if let Some(p) = r.peeled {
-                out.push_str(&format!("{p}\t{}^{{}}\n", r.name));
-            }
-        }
-        out
-    }
 
     #[test]
     fn ls_refs_equals_git_ls_remote() {

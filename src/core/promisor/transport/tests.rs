@@ -30,7 +30,7 @@ mod net {
     use crate::core::promisor::pktline;
     use crate::core::promisor::session::{fetch_into, Session};
     use crate::core::promisor::transport::Version;
-    use crate::core::promisor::v2::{FetchRequest, RemoteRef};
+    use crate::core::promisor::v2::{as_ls_remote, FetchRequest, RemoteRef};
     use crate::core::testutil::net::{free_port, noise, CutProxy, GitDaemon, HttpServer, Request, Response, TcpServer};
     use crate::core::testutil::{git_bytes, git_ok, TempDir};
 
@@ -77,22 +77,6 @@ mod net {
         ObjectId::from_hex(git_ok(dir, &["rev-parse", rev]).as_bytes()).expect("oid")
     }
 
-    /// Our listing in `git ls-remote --symref` form.
-    fn as_ls_remote(refs: &[RemoteRef]) -> String {
-        let mut out = String::new();
-        for r in refs {
-            if let Some(t) = &r.symref_target {
-                out.push_str(&format!("ref: {t}\t{}\n", r.name));
-            }
-            if let Some(o) = r.oid {
-                out.push_str(&format!("{o}\t{}\n", r.name));
-            }
-            if let Some(p) = r.peeled {
-                out.push_str(&format!("{p}\t{}^{{}}\n", r.name));
-            }
-        }
-        out
-    }
 
     /// The ids in a complete pack, sorted.
     fn pack_oids(pack: &[u8]) -> Vec<String> {

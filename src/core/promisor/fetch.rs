@@ -39,6 +39,8 @@ pub struct FetchOutcome {
     pub objects: usize,
     /// Bytes of pack received.
     pub bytes: u64,
+    /// Bases the server left out of a thin pack, appended from our objects.
+    pub thin_bases: usize,
 }
 
 /// Haves sent with a fetch: enough ref tips for the server to leave out what we have.
@@ -118,9 +120,19 @@ pub fn fetch(repo: &Repository, remote_or_url: &str, opts: &FetchOptions, progre
         haves.sort_by(|a, b| a.0.cmp(&b.0));
         haves.dedup();
         haves.truncate(MAX_HAVES);
-        let req = v2::FetchRequest { wants: &wants, haves: &haves, filter: filter.as_deref(), depth: opts.depth };
+        // With haves the server may send a thin pack (smaller): we complete it from our objects.
+        let req = v2::FetchRequest { wants: &wants, haves: &haves, filter: filter.as_deref(), depth: opts.depth, thin: !haves.is_empty() };
         let promisor_text: Option<String> = (filter.is_some() || r.promisor).then(|| taken.iter().map(|t| format!("{} {}\n", t.1, t.0)).collect());
-        let got = session::fetch_into(&mut s, &repo.layout.common_dir.join("objects"), &req, promisor_text.as_deref().map(str::as_bytes), progress, abort)?;
+        let local = |id: &ObjectId| {
+            let mut buf = Vec::new();
+            match odb.read(id, &mut buf) {
+                Ok(Some(k)) => Some((k, buf)),
+                _ => None,
+            }
+        };
+        let objects = repo.layout.common_dir.join("objects");
+        let got = session::fetch_into_with(&mut s, &objects, &req, promisor_text.as_deref().map(str::as_bytes), progress, abort, &local)?;
+        out.thin_bases = got.thin_bases;
         odb.refresh();
         if !got.shallow.is_empty() {
             write_shallow(repo, &got.shallow)?;
@@ -258,6 +270,20 @@ mod tests {
         let spec = vec!["refs/heads/rewritten:refs/remotes/origin/rewritten".to_string(), "refs/heads/main:refs/heads/copy".to_string()];
         let r = fetch(&repo, &url, &FetchOptions { refspecs: spec, ..Default::default() }, &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
         assert_eq!(r.updated.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["refs/heads/copy"]);
+        // A big file changed a little: the server sends a delta against the blob we have
+        // (a thin pack), which we complete; git reads the result.
+        git_ok(s, &["checkout", "-q", "main"]);
+        commit(s, "big", &"line of text for a delta base\n".repeat(4000));
+        fetch(&repo, "origin", &FetchOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        commit(s, "big", &("line of text for a delta base\n".repeat(4000) + "one more\n"));
+        let thin = fetch(&repo, "origin", &FetchOptions::default(), &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        assert!(thin.thin_bases > 0, "the pack was thin: {thin:?}");
+        git_ok(&ours, &["fsck", "--no-progress", "--strict"]);
+        for p in std::fs::read_dir(ours.join(".git/objects/pack")).expect("dir").flatten() {
+            if p.path().extension().is_some_and(|x| x == "idx") {
+                git_ok(&ours, &["verify-pack", &p.path().display().to_string()]);
+            }
+        }
         // Bad refspecs and unreachable remotes.
         let bad = fetch(&repo, "origin", &FetchOptions { refspecs: vec!["a*b*".into()], ..Default::default() }, &mut |_| {}, &AtomicBool::new(false));
         assert!(bad.is_err());

@@ -124,6 +124,8 @@ pub struct Received {
     pub shallow: Vec<ObjectId>,
     /// Every object id in the pack, in pack order.
     pub oids: Vec<ObjectId>,
+    /// Bases a thin pack left out, appended from our own objects.
+    pub thin_bases: usize,
 }
 
 /// Progress reports at most this often while bytes arrive.
@@ -176,7 +178,23 @@ fn server_lines(pending: &mut Vec<u8>, text: &[u8], mut each: impl FnMut(&str)) 
 ///
 /// `progress` gets the server's phases, then `receiving` (bytes); `abort`
 /// stops the transfer with `ERR_ABORTED`.
+///
+/// A thin pack (`req.thin`) is completed as `git index-pack --fix-thin` does:
+/// the bases it leaves out are read through `local` and appended.
 pub fn fetch_into(s: &mut Session, objects_dir: &Path, req: &FetchRequest<'_>, promisor: Option<&[u8]>, progress: OnProgress<'_>, abort: &AtomicBool) -> Result<Received> {
+    fetch_into_with(s, objects_dir, req, promisor, progress, abort, &|_| None)
+}
+
+/// [`fetch_into`] with `local`, the objects a thin pack's deltas may use as bases.
+pub fn fetch_into_with(
+    s: &mut Session,
+    objects_dir: &Path,
+    req: &FetchRequest<'_>,
+    promisor: Option<&[u8]>,
+    progress: OnProgress<'_>,
+    abort: &AtomicBool,
+    local: crate::core::odb::pack::ingest::External<'_>,
+) -> Result<Received> {
     use crate::core::odb::{pack::ingest, write};
     use std::io::Write;
     if abort.load(Ordering::Relaxed) {
@@ -206,11 +224,21 @@ pub fn fetch_into(s: &mut Session, objects_dir: &Path, req: &FetchRequest<'_>, p
     // SAFETY: the temp file is ours alone (created O_EXCL, read-only mode) and not changed while mapped.
     let map = unsafe { memmap2::Mmap::map(&reading) }.map_err(|e| Error::io(tmp.path(), e))?;
     let bad = |r: String| s.err(format!("the server sent a bad pack: {r}"));
-    let indexed = ingest::index_pack(&map, &|_| None).map_err(bad)?;
+    let mut indexed = ingest::index_pack(&map, local).map_err(bad)?;
     drop(map);
+    let mut file = file;
+    let thin_bases = indexed.external_bases.len();
+    if thin_bases > 0 {
+        // Complete the thin pack with its bases, then index what is now a whole pack.
+        ingest::fix_thin(&mut file, tmp.path(), &indexed.external_bases, local).map_err(|r| Error::io(tmp.path(), std::io::Error::other(r)))?;
+        let reading = std::fs::File::open(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+        // SAFETY: as above.
+        let map = unsafe { memmap2::Mmap::map(&reading) }.map_err(|e| Error::io(tmp.path(), e))?;
+        indexed = ingest::index_pack(&map, &|_| None).map_err(bad)?;
+    }
     let n = indexed.entries.len() as u64;
     (progress.borrow_mut())(&Progress { phase: "indexing".into(), done: n, total: Some(n), bytes });
-    let mut out = Received { bytes: resp.pack_bytes, shallow: resp.shallow, objects: indexed.entries.len(), ..Default::default() };
+    let mut out = Received { bytes: resp.pack_bytes, shallow: resp.shallow, objects: indexed.entries.len() - thin_bases, thin_bases, ..Default::default() };
     out.oids = indexed.entries.iter().map(|e| e.oid).collect();
     if indexed.entries.is_empty() {
         return Ok(out);

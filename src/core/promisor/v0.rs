@@ -119,6 +119,9 @@ pub fn fetch(c: &mut Connection, adv: &Advertisement, req: &FetchRequest<'_>, pa
     } else {
         return Err(c.err("the server does not offer side-band"));
     }
+    if req.thin && adv.cap("thin-pack").is_some() {
+        caps.push("thin-pack".into());
+    }
     if adv.cap("ofs-delta").is_some() {
         caps.push("ofs-delta".into());
     }

@@ -125,6 +125,9 @@ pub struct FetchRequest<'a> {
     pub filter: Option<&'a str>,
     /// `deepen <n>`: a shallow fetch.
     pub depth: Option<u32>,
+    /// Accept a thin pack (deltas against objects the haves say we have);
+    /// the receiver must complete it with those bases ([`crate::core::promisor::session::fetch_into`] does).
+    pub thin: bool,
 }
 
 /// What `fetch` sent back besides the pack.
@@ -151,6 +154,9 @@ pub fn fetch(c: &mut Connection, caps: &Capabilities, req: &FetchRequest<'_>, pa
         return Err(c.err("the server does not allow shallow fetches"));
     }
     let mut out = command("fetch", caps);
+    if req.thin {
+        pktline::line(&mut out, "thin-pack");
+    }
     pktline::line(&mut out, "ofs-delta");
     if let Some(f) = req.filter {
         pktline::line(&mut out, &format!("filter {f}"));

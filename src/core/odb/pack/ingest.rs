@@ -1123,3 +1123,68 @@ mod tests {
         assert!(index_pack(b"PACK", &no_external).is_err());
     }
 }
+
+/// Complete a thin pack, as `git index-pack --fix-thin`: append `bases` (read
+/// through `external`) as whole objects to the pack in `file` (at `path`),
+/// raise the header's object count and write a new trailing checksum.
+pub fn fix_thin(file: &mut std::fs::File, path: &std::path::Path, bases: &[ObjectId], external: External<'_>) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let io = |e: std::io::Error| format!("completing the thin pack: {e}");
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len < 32 {
+        return Err("the pack is too short".into());
+    }
+    let mut head = [0u8; 12];
+    let mut reader = std::fs::File::open(path).map_err(io)?;
+    reader.read_exact(&mut head).map_err(io)?;
+    let count = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
+    let added = u32::try_from(bases.len()).map_err(|_| "too many bases".to_string())?;
+    let total = count.checked_add(added).ok_or("too many objects")?;
+    // Drop the old trailer, append the bases.
+    file.set_len(len - 20).map_err(io)?;
+    file.seek(SeekFrom::End(0)).map_err(io)?;
+    let mut w = std::io::BufWriter::new(&mut *file);
+    for id in bases {
+        let (kind, content) = external(id).ok_or_else(|| format!("thin-pack base {id} is not here"))?;
+        let type_bits: u8 = match kind {
+            Kind::Commit => 1,
+            Kind::Tree => 2,
+            Kind::Blob => 3,
+            Kind::Tag => 4,
+        };
+        // The entry header: type and size, size in 4 then 7-bit groups.
+        let mut size = content.len() as u64;
+        let mut first = (type_bits << 4) | (size & 0x0f) as u8;
+        size >>= 4;
+        let mut hdr = Vec::new();
+        while size > 0 {
+            hdr.push(first | 0x80);
+            first = (size & 0x7f) as u8;
+            size >>= 7;
+        }
+        hdr.push(first);
+        w.write_all(&hdr).map_err(io)?;
+        let mut z = flate2::write::ZlibEncoder::new(&mut w, flate2::Compression::default());
+        z.write_all(&content).map_err(io)?;
+        z.finish().map_err(io)?;
+    }
+    w.flush().map_err(io)?;
+    drop(w);
+    file.seek(SeekFrom::Start(8)).map_err(io)?;
+    file.write_all(&total.to_be_bytes()).map_err(io)?;
+    file.flush().map_err(io)?;
+    // The new checksum over everything.
+    let mut all = std::fs::File::open(path).map_err(io)?;
+    let mut h = Sha1::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = all.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    file.seek(SeekFrom::End(0)).map_err(io)?;
+    file.write_all(&h.finalize()).map_err(io)?;
+    file.flush().map_err(io)
+}

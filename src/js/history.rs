@@ -102,7 +102,7 @@ fn commit_of(repo: &repo::Repository, spec: &str) -> CoreResult<ObjectId> {
 }
 
 /// Walk on, and read the batch's commits for JS.
-fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicBool) -> CoreResult<CommitBatch> {
+fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
     shared.check_open()?;
     let mut w = walk.lock();
     if let WalkState::Pending(spec) = &*w {
@@ -132,52 +132,98 @@ fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &AtomicB
 /// Below this many commits a batch is read on the calling thread alone.
 const PARALLEL_FROM: usize = 512;
 
-/// The batch of these commits: the content the walk kept, the rest read now;
-/// on up to `pool::threads()` threads at once (the walk itself is sequential,
-/// this part is not), in order.
-fn read_commits(shared: &Shared, items: Vec<(ObjectId, Option<Vec<u8>>)>, abort: &AtomicBool) -> CoreResult<CommitBatch> {
-    let read = |chunk: &[(ObjectId, Option<Vec<u8>>)]| -> CoreResult<CommitBatch> {
-        let mut b = CommitBatch::fresh();
-        let mut buf = Vec::new();
-        for (oid, raw) in chunk {
-            if abort.load(Ordering::Relaxed) {
-                return Err(CoreError::Aborted);
-            }
-            let data = match raw {
-                Some(data) => data,
-                None => {
-                    shared.check_open()?;
-                    buf.clear();
-                    match shared.repo.odb.read(oid, &mut buf)? {
-                        Some(Kind::Commit) => &buf,
-                        Some(kind) => return Err(CoreError::ObjectType { oid: *oid, expected: "commit", actual: kind.as_str() }),
-                        None => return Err(CoreError::ObjectNotFound { oid: *oid }),
-                    }
-                }
-            };
-            b.push(*oid, data)?;
+type Items = Vec<(ObjectId, Option<Vec<u8>>)>;
+
+/// Read one chunk's commits (the content the walk kept, the rest from the store).
+fn read_chunk(shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], abort: &AtomicBool) -> CoreResult<CommitBatch> {
+    read_chunk_into(CommitBatch::fresh(), shared, chunk, abort)
+}
+
+/// [`read_chunk`] into `b`.
+fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], abort: &AtomicBool) -> CoreResult<CommitBatch> {
+    let mut buf = Vec::new();
+    for (oid, raw) in chunk {
+        if abort.load(Ordering::Relaxed) {
+            return Err(CoreError::Aborted);
         }
-        Ok(b)
-    };
+        let data = match raw {
+            Some(data) => data,
+            None => {
+                shared.check_open()?;
+                buf.clear();
+                match shared.repo.odb.read(oid, &mut buf)? {
+                    Some(Kind::Commit) => &buf,
+                    Some(kind) => return Err(CoreError::ObjectType { oid: *oid, expected: "commit", actual: kind.as_str() }),
+                    None => return Err(CoreError::ObjectNotFound { oid: *oid }),
+                }
+            }
+        };
+        b.push(*oid, data)?;
+    }
+    Ok(b)
+}
+
+/// A chunk offered to a pool worker, which the offering thread takes back and
+/// reads itself if no worker has started it by the time it gets there: so a
+/// busy pool can delay a batch but never deadlock it.
+#[derive(Default)]
+struct Offer {
+    job: Mutex<Option<Items>>,
+    result: Mutex<Option<CoreResult<CommitBatch>>>,
+    ready: Condvar,
+}
+
+impl Offer {
+    fn take_back(&self) -> Option<Items> {
+        self.job.lock().take()
+    }
+
+    fn wait(&self) -> CoreResult<CommitBatch> {
+        let mut g = self.result.lock();
+        loop {
+            if let Some(r) = g.take() {
+                return r;
+            }
+            self.ready.wait(&mut g);
+        }
+    }
+}
+
+/// The batch of these commits, read on up to `pool::threads()` threads at
+/// once (the walk itself is sequential, this part is not), in order. The
+/// other chunks go to the pool's long-lived threads rather than to threads
+/// spawned per batch: a new thread allocates from fresh memory pages every
+/// time, and faulting those in cost more than the reading.
+fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
     let threads = pool::threads().min(items.len() / PARALLEL_FROM).max(1);
     if threads == 1 {
-        return read(&items);
+        return read_chunk(shared, &items, abort);
     }
     let per = items.len().div_ceil(threads);
-    let results: Vec<CoreResult<CommitBatch>> = std::thread::scope(|s| {
-        let mut chunks = items.chunks(per);
-        let first = chunks.next().unwrap_or_default();
-        let others: Vec<_> = chunks.map(|c| s.spawn(|| error::guard(|| read(c)))).collect();
-        let mut results = vec![error::guard(|| read(first))];
-        for h in others {
-            results.push(h.join().unwrap_or_else(|_| Err(CoreError::Internal { message: "a reader thread panicked".into() })));
-        }
-        results
-    });
-    let mut results = results.into_iter();
-    let mut out = results.next().unwrap_or_else(|| Ok(CommitBatch::fresh()))?;
-    for r in results {
-        let more = r?;
+    // The batch the others are appended to: the roomiest spare, taken before the helpers take theirs.
+    let ours = CommitBatch::fresh_roomiest();
+    let mut offers = Vec::new();
+    // Cut chunks 1.. from the end, the last first.
+    for k in (1..threads).rev() {
+        let tail = items.split_off((k * per).min(items.len()));
+        let offer = Arc::new(Offer { job: Mutex::new(Some(tail)), ..Default::default() });
+        let (o, sh, ab) = (offer.clone(), shared.clone(), abort.clone());
+        pool::spawn_detached(move || {
+            if let Some(job) = o.take_back() {
+                let r = error::guard(|| read_chunk(&sh, &job, &ab));
+                *o.result.lock() = Some(r);
+                o.ready.notify_all();
+            }
+        });
+        offers.push(offer);
+    }
+    // Chunks were cut from the end: the last offer holds the chunk right after ours.
+    let mut out = read_chunk_into(ours, shared, &items, abort)?;
+    for offer in offers.iter().rev() {
+        let more = match offer.take_back() {
+            Some(job) => read_chunk(shared, &job, abort)?,
+            None => offer.wait()?,
+        };
         out.append(&more);
         more.recycle();
     }

@@ -106,12 +106,21 @@ pub struct CommitBatch {
 static SPARE: parking_lot::Mutex<Vec<CommitBatch>> = parking_lot::Mutex::new(Vec::new());
 
 /// Spare batches kept at most (a few batches' worth of memory).
-const SPARE_MAX: usize = 4;
+const SPARE_MAX: usize = 8;
 
 impl CommitBatch {
     /// An empty batch, reusing a spare one's memory when there is one.
     pub fn fresh() -> CommitBatch {
         SPARE.lock().pop().unwrap_or_default()
+    }
+
+    /// [`CommitBatch::fresh`], taking the roomiest spare: for a batch that
+    /// others are appended to, so it seldom has to grow (and growing a large
+    /// buffer means fresh pages).
+    pub fn fresh_roomiest() -> CommitBatch {
+        let mut spare = SPARE.lock();
+        let best = (0..spare.len()).max_by_key(|&i| spare[i].raw.capacity());
+        best.map(|i| spare.swap_remove(i)).unwrap_or_default()
     }
 
     /// Give the batch's memory back for the next one.
@@ -182,6 +191,8 @@ impl CommitBatch {
     /// Add `other`'s commits after these.
     pub fn append(&mut self, other: &CommitBatch) {
         let base = self.oids.len();
+        self.oids.reserve(other.oids.len());
+        self.raw.reserve(other.raw.len());
         self.oids.extend_from_slice(&other.oids);
         self.hex.extend_from_slice(&other.hex);
         self.trees.extend_from_slice(&other.trees);

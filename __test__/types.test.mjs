@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { spawnSync } from 'node:child_process'
 
 const require = createRequire(import.meta.url)
 const api = require('../index.js')
@@ -26,4 +27,11 @@ test('the header declarations are in index.d.ts, and no internal class', () => {
     assert.ok(declared(n), `${n} is declared in index.d.ts`)
   }
   assert.doesNotMatch(dts, /\b__Source\b/)
+})
+
+test('index.d.ts compiles under tsc --strict with the public API used as documented', () => {
+  const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname
+  const usage = new URL('./fixtures/types-usage.ts', import.meta.url).pathname
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'commonjs', '--lib', 'es2022,dom', '--types', 'node', usage], { encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stdout + r.stderr)
 })

@@ -69,6 +69,8 @@ pub struct Promisor {
 struct Flight {
     done: Mutex<bool>,
     ready: Condvar,
+    /// Why the fetch failed, for the readers that waited for it.
+    failed: Mutex<Option<crate::core::error::Error>>,
 }
 
 /// Ends a flight however the fetch ends (error or panic included): wakes its
@@ -299,10 +301,17 @@ impl Store {
             }
             drop(done);
             self.scan_packs();
-            return self.try_read(oid, out, &ctx);
+            return match self.try_read(oid, out, &ctx)? {
+                Some(k) => Ok(Some(k)),
+                // The fetch we waited for failed: its error is ours too.
+                None => match f.failed.lock().clone() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                },
+            };
         }
         let flight = p.inflight.lock().get(oid).cloned().unwrap_or_default();
-        let _landing = Landing { map: &p.inflight, oid: *oid, flight };
+        let _landing = Landing { map: &p.inflight, oid: *oid, flight: flight.clone() };
         // A reader here may have fetched it just before we took the flight (its
         // pack is in our list already: no need to scan the directory again).
         if let Some(k) = self.read_here(oid, out, &ctx)? {
@@ -312,7 +321,10 @@ impl Store {
             Ok(_) => {}
             // The server does not have it (or will not give it): not found, after the fetch.
             Err(crate::core::error::Error::Transport { reason, .. }) if reason.starts_with("the server refused") => return Ok(None),
-            Err(e) => return Err(e),
+            Err(e) => {
+                *flight.failed.lock() = Some(e.clone());
+                return Err(e);
+            }
         }
         self.try_read(oid, out, &ctx)
     }

@@ -360,4 +360,35 @@ mod tests {
         assert_eq!(r.unwrap_err().code(), "ERR_ABORTED");
         assert_eq!(std::fs::read_dir(&dest).expect("dir").count(), 0);
     }
+
+    #[test]
+    fn readers_waiting_for_a_failed_lazy_fetch_get_its_error() {
+        use crate::core::testutil::net::TcpServer;
+        let srv = server();
+        let out = TempDir::new("clone-flight");
+        let ours = out.0.join("p.git");
+        clone_bare(&srv.0.display().to_string(), &ours, &CloneOptions { filter: Some("blob:none".into()), ..Default::default() }, &mut |_| {}).expect("clone");
+        // A "server" that takes its time and then hangs up: every reader is
+        // waiting by then, all but one on the other's fetch.
+        let slow = TcpServer::start(|mut conn| {
+            use std::io::Read;
+            let mut b = [0u8; 256];
+            let _ = conn.read(&mut b);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        });
+        git_ok(&ours, &["config", "remote.origin.url", &format!("git://127.0.0.1:{}/x", slow.port)]);
+        let repo = std::sync::Arc::new(crate::core::repo::Repository::open(&ours, &Default::default()).expect("open"));
+        let blob = ObjectId::from_hex(git_ok(&srv.0, &["rev-parse", "HEAD:f2"]).as_bytes()).expect("oid");
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let r = repo.clone();
+                std::thread::spawn(move || r.read_object(&blob).map(|_| ()).unwrap_err().code())
+            })
+            .collect();
+        let codes: Vec<&str> = readers.into_iter().map(|h| h.join().expect("joined")).collect();
+        assert_eq!(codes, ["ERR_TRANSPORT"; 4]);
+        let p = repo.odb.promisor().expect("a promisor");
+        assert_eq!(p.fetches.load(std::sync::atomic::Ordering::Relaxed), 1, "one fetch for all four");
+        assert_eq!(p.joins.load(std::sync::atomic::Ordering::Relaxed), 3);
+    }
 }

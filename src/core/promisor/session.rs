@@ -224,7 +224,16 @@ pub fn fetch_into_with(
     // SAFETY: the temp file is ours alone (created O_EXCL, read-only mode) and not changed while mapped.
     let map = unsafe { memmap2::Mmap::map(&reading) }.map_err(|e| Error::io(tmp.path(), e))?;
     let bad = |r: String| s.err(format!("the server sent a bad pack: {r}"));
-    let mut indexed = ingest::index_pack(&map, local).map_err(bad)?;
+    // Indexing a large pack takes a while: report it (objects from the pack's header).
+    let total = map.get(8..12).map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])));
+    let mut seen = 0u64;
+    let mut indexed = ingest::index_pack_with(&map, local, &mut |_, _, _| {
+        seen += 1;
+        if seen % 4096 == 0 {
+            (progress.borrow_mut())(&Progress { phase: "indexing".into(), done: seen, total, bytes });
+        }
+    })
+    .map_err(bad)?;
     drop(map);
     let mut file = file;
     let thin_bases = indexed.external_bases.len();

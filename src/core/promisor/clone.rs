@@ -180,10 +180,17 @@ fn clone_into(url: &str, version: Version, path: &Path, opts: &CloneOptions, pro
             let missing = crate::core::checkout::missing_blobs(&repo.odb, &tree, &[])?;
             repo.odb.fetch_objects(&missing, None, progress, abort)?;
         }
+        if abort.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Aborted);
+        }
         let index = repo.layout.git_dir.join("index");
         crate::core::checkout::checkout(&repo, &tree, &workdir, &index, &mut |done, total| {
             progress(&Progress { phase: "checkout".into(), done: done as u64, total: Some(total as u64), bytes: 0 })
         })?;
+    }
+    // Aborted during the last step: the caller asked for nothing to be left.
+    if abort.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Error::Aborted);
     }
     Ok(git_dir)
 }
@@ -357,6 +364,15 @@ mod tests {
         // Aborted before it starts: ERR_ABORTED, nothing left; an empty directory given stays, empty.
         std::fs::create_dir(&dest).expect("mkdir");
         let r = clone(&srv.0.display().to_string(), &dest, &CloneOptions::default(), &mut |_| {}, &AtomicBool::new(true));
+        assert_eq!(r.unwrap_err().code(), "ERR_ABORTED");
+        assert_eq!(std::fs::read_dir(&dest).expect("dir").count(), 0);
+        // Aborted during the checkout (the signal fires as files are written): still nothing left.
+        let flag = AtomicBool::new(false);
+        let r = clone(&srv.0.display().to_string(), &dest, &CloneOptions::default(), &mut |p| {
+            if p.phase == "checkout" {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }, &flag);
         assert_eq!(r.unwrap_err().code(), "ERR_ABORTED");
         assert_eq!(std::fs::read_dir(&dest).expect("dir").count(), 0);
     }

@@ -390,15 +390,19 @@ mod tests {
             use std::io::Read;
             let mut b = [0u8; 256];
             let _ = conn.read(&mut b);
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::thread::sleep(std::time::Duration::from_millis(1500));
         });
         git_ok(&ours, &["config", "remote.origin.url", &format!("git://127.0.0.1:{}/x", slow.port)]);
         let repo = std::sync::Arc::new(crate::core::repo::Repository::open(&ours, &Default::default()).expect("open"));
         let blob = ObjectId::from_hex(git_ok(&srv.0, &["rev-parse", "HEAD:f2"]).as_bytes()).expect("oid");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
         let readers: Vec<_> = (0..4)
             .map(|_| {
-                let r = repo.clone();
-                std::thread::spawn(move || r.read_object(&blob).map(|_| ()).unwrap_err().code())
+                let (r, go) = (repo.clone(), start.clone());
+                std::thread::spawn(move || {
+                    go.wait();
+                    r.read_object(&blob).map(|_| ()).unwrap_err().code()
+                })
             })
             .collect();
         let codes: Vec<&str> = readers.into_iter().map(|h| h.join().expect("joined")).collect();

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import fg from '../index.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { fixture, git, gitEnv } from './fixtures/repos.mjs'
+import { fixture, copyOf, git, gitEnv } from './fixtures/repos.mjs'
 import { gitDaemon, httpBackend, brokenServer, cuttingProxy, lyingServer } from './fixtures/servers.mjs'
 
 const { Repository, GitError } = fg
@@ -334,5 +334,21 @@ describe('CLI clone', () => {
     await assert.rejects(node(work, 'clone', src, 'q'), (e) => e.code === 128 && /already exists/.test(e.stderr))
     await assert.rejects(node(work, 'clone', join(base, 'nope')), (e) => e.code === 128 && /ERR_TRANSPORT/.test(e.stderr))
     await assert.rejects(node(work, 'clone'), (e) => e.code === 129)
+  })
+})
+
+describe("git's partial clones", () => {
+  test('make-repo partial (made by git clone --filter=blob:none): missing blobs are fetched on demand, as git would', async () => {
+    const p = copyOf('partial')
+    const r = await Repository.open(p)
+    const missing = objectList(p).split('\n').filter((l) => l.startsWith('?')).map((l) => l.slice(1))
+    assert.ok(missing.length > 0)
+    const source = `${fixture('partial')}-source`
+    for (const oid of missing.slice(0, 3)) {
+      assert.equal(r.hasObject(oid), false)
+      assert.deepEqual((await r.getBlob(oid)).content(), git(source, 'cat-file', 'blob', oid))
+    }
+    assert.equal(r.stats().promisorFetches, 3)
+    git(p, 'fsck', '--no-progress', '--connectivity-only')
   })
 })

@@ -213,13 +213,17 @@ impl Repository {
 /// The partial clone's promisor remote, as git finds it: a remote with
 /// `promisor = true`, or the one `extensions.partialClone` names.
 fn promisor_remote(config: &Config) -> Option<composite::Promisor> {
-    let named = config.get("extensions", "partialclone").flatten().map(str::to_string);
-    let name = config.subsections("remote").into_iter().find(|r| {
-        Some(r) == named.as_ref() || config.get_sub("remote", Some(r), "promisor").flatten().and_then(crate::core::config::parse_bool) == Some(true)
-    })?;
+    let name = config.subsections("remote").into_iter().find(|r| is_promisor_remote(config, r))?;
     let url = config.get_sub("remote", Some(&name), "url").flatten()?.to_string();
     let filter = config.get_sub("remote", Some(&name), "partialclonefilter").flatten().map(str::to_string);
     Some(composite::Promisor::new(url, filter))
+}
+
+/// Whether remote `name` is a promisor remote: `remote.<name>.promisor`, or
+/// the one `extensions.partialClone` names.
+pub fn is_promisor_remote(config: &Config, name: &str) -> bool {
+    config.get("extensions", "partialclone").flatten().is_some_and(|n| n == name)
+        || config.get_sub("remote", Some(name), "promisor").flatten().and_then(crate::core::config::parse_bool) == Some(true)
 }
 
 impl Repository {

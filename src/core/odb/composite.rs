@@ -300,7 +300,7 @@ impl Store {
                 f.ready.wait(&mut done);
             }
             drop(done);
-            self.scan_packs();
+            // The fetcher added its pack to our list (try_read re-scans on a miss).
             return match self.try_read(oid, out, &ctx)? {
                 Some(k) => Ok(Some(k)),
                 // The fetch we waited for failed: its error is ours too.
@@ -358,10 +358,9 @@ impl Store {
         let mut s = session::Session::connect(&p.url)?;
         let req = v2::FetchRequest { wants: oids, filter, ..Default::default() };
         let got = session::fetch_into(&mut s, &self.dir, &req, Some(b""), progress, abort)?;
-        match &got.pack {
-            // Open the new pack by name: with many promisor packs a directory scan costs more than the fetch.
-            Some(pack) => self.add_pack(&pack.with_extension("idx")),
-            None => {}
+        // Open the new pack by name: with many promisor packs a directory scan costs more than the fetch.
+        if let Some(pack) = &got.pack {
+            self.add_pack(&pack.with_extension("idx"));
         }
         Ok(got.objects)
     }
@@ -668,6 +667,51 @@ impl ObjectStore for Store {
 mod tests {
     use super::*;
     use crate::core::object::{self, Kind};
+
+    /// Fill `mem` and `cache` as a fetch does.
+    fn add(mem: &memory::Store, cache: &MemCache, kind: Kind, data: &[u8]) -> ObjectId {
+        let oid = mem.insert(kind, data);
+        cache.added(oid, kind, data.len());
+        oid
+    }
+
+    #[test]
+    fn memory_cache_evicts_the_oldest_commits_first_and_never_trees_or_blobs() {
+        let mem = memory::Store::new();
+        let cache = MemCache::new(Some(250), Overfull::Log);
+        let c1 = add(&mem, &cache, Kind::Commit, &[b'a'; 100]);
+        let blob = add(&mem, &cache, Kind::Blob, &[b'b'; 100]);
+        let c2 = add(&mem, &cache, Kind::Commit, &[b'c'; 100]);
+        let c3 = add(&mem, &cache, Kind::Commit, &[b'd'; 100]);
+        // 400 bytes over a cap of 250: the two oldest commits go; c3, being read, is kept.
+        cache.enforce(&mem, &[c3]);
+        assert_eq!((mem.contains(&c1), mem.contains(&c2), mem.contains(&c3), mem.contains(&blob)), (false, false, true, true));
+        assert_eq!((cache.bytes(), cache.evictions()), (200, 2));
+        assert!(cache.check_room().is_ok());
+        // Only c3 is left to evict; with trees and blobs alone over the cap the cache is overfull.
+        let tree = add(&mem, &cache, Kind::Tree, &[b'e'; 100]);
+        cache.enforce(&mem, &[]);
+        assert!(!mem.contains(&c3) && mem.contains(&tree) && mem.contains(&blob));
+        assert_eq!((cache.bytes(), cache.evictions()), (200, 3));
+        // 'log' keeps going; 'error' refuses reads that would grow the cache; a callback is called with the bytes.
+        assert!(cache.check_room().is_ok());
+        let strict = MemCache::new(Some(50), Overfull::Error);
+        add(&mem, &strict, Kind::Blob, &[b'f'; 100]);
+        assert!(strict.check_room().is_ok(), "not over until enforced");
+        strict.enforce(&mem, &[]);
+        assert_eq!(strict.check_room().unwrap_err().code(), "ERR_CACHE_OVERFULL");
+        let seen = Arc::new(AtomicU64::new(0));
+        let s2 = seen.clone();
+        let called = MemCache::new(Some(50), Overfull::Callback(Box::new(move |b| s2.store(b, Ordering::Relaxed))));
+        add(&mem, &called, Kind::Tree, &[b'g'; 100]);
+        called.enforce(&mem, &[]);
+        assert_eq!(seen.load(Ordering::Relaxed), 100);
+        // No cap: nothing is ever evicted.
+        let unbounded = MemCache::new(None, Overfull::Error);
+        let c = add(&mem, &unbounded, Kind::Commit, &[b'h'; 1000]);
+        unbounded.enforce(&mem, &[]);
+        assert!(mem.contains(&c) && unbounded.check_room().is_ok());
+    }
 
     fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
         crate::core::testutil::git_bytes(dir, args, input)

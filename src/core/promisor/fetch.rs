@@ -61,8 +61,7 @@ pub fn remote(repo: &Repository, remote_or_url: &str) -> Remote {
     match c.get_sub("remote", Some(remote_or_url), "url").flatten() {
         Some(url) => {
             let name = remote_or_url.to_string();
-            let named = c.get_sub("extensions", None, "partialclone").flatten().is_some_and(|n| n.eq_ignore_ascii_case(&name));
-            let promisor = named || c.get_sub("remote", Some(&name), "promisor").flatten().and_then(crate::core::config::parse_bool) == Some(true);
+            let promisor = crate::core::repo::is_promisor_remote(c, &name);
             Remote {
                 url: url.to_string(),
                 refspecs: c.get_all("remote", Some(&name), "fetch").into_iter().flatten().map(str::to_string).collect(),

@@ -122,8 +122,6 @@ pub struct Received {
     pub objects: usize,
     pub bytes: u64,
     pub shallow: Vec<ObjectId>,
-    /// Every object id in the pack, in pack order.
-    pub oids: Vec<ObjectId>,
     /// Bases a thin pack left out, appended from our own objects.
     pub thin_bases: usize,
 }
@@ -248,7 +246,6 @@ pub fn fetch_into_with(
     let n = indexed.entries.len() as u64;
     (progress.borrow_mut())(&Progress { phase: "indexing".into(), done: n, total: Some(n), bytes });
     let mut out = Received { bytes: resp.pack_bytes, shallow: resp.shallow, objects: indexed.entries.len() - thin_bases, thin_bases, ..Default::default() };
-    out.oids = indexed.entries.iter().map(|e| e.oid).collect();
     if indexed.entries.is_empty() {
         return Ok(out);
     }

@@ -289,4 +289,28 @@ mod tests {
         let gone = fetch(&repo, "/nonexistent/ferrogit", &FetchOptions::default(), &mut |_| {}, &AtomicBool::new(false));
         assert_eq!(gone.unwrap_err().code(), "ERR_TRANSPORT");
     }
+
+    #[test]
+    fn a_shallow_fetch_is_what_git_fetch_depth_makes() {
+        let srv = TempDir::new("fetch-depth-src");
+        let s = &srv.0;
+        git_ok(s, &["init", "-q", "-b", "main", "."]);
+        for i in 0..5 {
+            commit(s, "a", &format!("v{i}"));
+        }
+        let url = format!("file://{}", s.display());
+        let out = TempDir::new("fetch-depth-out");
+        let (ours, theirs) = (out.0.join("ours"), out.0.join("theirs"));
+        let repo = Repository::init(&ours, false, Some("main")).expect("init");
+        git_ok(&out.0, &["init", "-q", "-b", "main", &theirs.display().to_string()]);
+        let spec = "+refs/heads/main:refs/remotes/o/main";
+        let opts = FetchOptions { refspecs: vec![spec.into()], depth: Some(2), ..Default::default() };
+        fetch(&repo, &url, &opts, &mut |_| {}, &AtomicBool::new(false)).expect("fetch");
+        git_ok(&theirs, &["fetch", "-q", "--depth=2", &url, spec]);
+        for args in [&["for-each-ref"][..], &["rev-list", "--objects", "refs/remotes/o/main"]] {
+            assert_eq!(git_ok(&ours, args), git_ok(&theirs, args), "git {args:?}");
+        }
+        assert_eq!(std::fs::read_to_string(ours.join(".git/shallow")).ok(), std::fs::read_to_string(theirs.join(".git/shallow")).ok());
+        git_ok(&ours, &["fsck", "--no-progress"]);
+    }
 }

@@ -149,11 +149,6 @@ impl Finisher {
     }
 }
 
-/// The core clone options from what `index.js` checked.
-fn clone_options(bare: bool, filter: Option<String>, depth: Option<u32>, branch: Option<String>) -> clone::CloneOptions {
-    clone::CloneOptions { bare, filter, depth, branch }
-}
-
 fn open_cloned(git_dir: &Path) -> std::result::Result<repo::Repository, CoreError> {
     repo::Repository::open(git_dir, &Default::default())
 }
@@ -175,7 +170,7 @@ impl Repository {
         token: &AbortToken,
     ) -> JsRaw {
         let env = env.raw();
-        let opts = clone_options(bare, filter, depth, branch);
+        let opts = clone::CloneOptions { bare, filter, depth, branch };
         let flag = token.flag.clone();
         let mut reporter = Reporter::new(env, on_progress, false);
         let fref = Finisher(reporter.f.clone());
@@ -205,7 +200,7 @@ impl Repository {
         on_progress: Option<JsRaw>,
     ) -> Result<Repository> {
         let env = env.raw();
-        let opts = clone_options(bare, filter, depth, branch);
+        let opts = clone::CloneOptions { bare, filter, depth, branch };
         let mut r = Reporter::new(env, on_progress, true);
         let res = error::guard(|| {
             let g = clone::clone(&url, Path::new(&path), &opts, &mut |p| r.report(p), &AtomicBool::new(false))?;
@@ -295,7 +290,7 @@ fn undefined(env: sys::napi_env) -> sys::napi_value {
     v
 }
 
-/// `options.paths` as strings (ERR_INVALID_ARG_TYPE-like errors come from index.js checks).
+/// `options.paths` as strings (napi-rs throws a TypeError for anything else).
 fn prefetch_paths(env: sys::napi_env, options: Option<JsRaw>) -> Result<Vec<String>> {
     let Some(o) = options.filter(|o| !util::absent(env, o.0)) else { return Ok(Vec::new()) };
     let v = util::get(env, o.0, "paths\0");

@@ -390,7 +390,7 @@ impl Store {
 
     /// `oid` is here, in the packs already open, loose, in memory or in an alternate
     /// (no re-scan of the pack directories: like git's `freshen_*` checks).
-    fn has_without_refresh(&self, oid: &ObjectId) -> bool {
+    pub fn has_without_refresh(&self, oid: &ObjectId) -> bool {
         self.find_packed(oid).is_some()
             || self.loose.as_ref().is_some_and(|l| l.contains(oid))
             || self.memory.as_ref().is_some_and(|m| m.contains(oid))

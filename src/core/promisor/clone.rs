@@ -126,8 +126,8 @@ fn clone_into(url: &str, version: Version, path: &Path, opts: &CloneOptions, pro
         }
     }
     let repo = crate::core::repo::Repository::open(&git_dir, &Default::default())?;
-    use crate::core::odb::ObjectStore;
-    let have = |r: &v2::RemoteRef| r.peeled.or(r.oid).is_some_and(|o| repo.odb.contains(&o));
+    // Just opened: every pack is in its list, so no re-scan per missing tag.
+    let have = |r: &v2::RemoteRef| r.peeled.or(r.oid).is_some_and(|o| repo.odb.has_without_refresh(&o));
     let msg = format!("clone: from {url}");
     let mut edits: Vec<Edit> = Vec::new();
     let mut edit = |name: String, change: Change| {

@@ -110,7 +110,9 @@ pub fn fetch(repo: &Repository, remote_or_url: &str, opts: &FetchOptions, progre
     }
     let odb = &repo.odb;
     use crate::core::odb::ObjectStore;
-    let mut wants: Vec<ObjectId> = taken.iter().map(|t| t.1).filter(|o| opts.depth.is_some() || !odb.contains(o)).collect();
+    // One look for new packs, then no re-scan per missing want (`contains` would scan on every miss).
+    odb.refresh();
+    let mut wants: Vec<ObjectId> = taken.iter().map(|t| t.1).filter(|o| opts.depth.is_some() || !odb.has_without_refresh(o)).collect();
     wants.sort_by(|a, b| a.0.cmp(&b.0));
     wants.dedup();
     let mut out = FetchOutcome::default();

@@ -225,9 +225,10 @@ export declare class LogWalk {
   /** The next `n` commits (fewer only at the end; none once done). */
   next(n: number): Promise<Commit[]>
   /**
-   * The next `n` commits, synchronously. With `ahead`, a worker then reads
-   * the `ahead` commits after them while JS works through these; the next
-   * call returns those, so it must ask for `n = ahead`.
+   * The next commits, synchronously: those read ahead by an earlier call,
+   * else the next `n`; an empty array once the walk is done. With `ahead`,
+   * workers then read batches of `ahead` commits ahead while JS works
+   * through these.
    */
   nextSync(n: number, ahead?: number | undefined | null): Commit[]
   /** Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`. */

@@ -289,7 +289,7 @@ binding.__setCommitMaker(function makeCommits(source, raw, which) {
 // --- history ------------------------------------------------------------------
 
 const FIRST_BATCH = 64
-const MAX_BATCH = 4096
+const MAX_BATCH = 1024
 
 function abortError() {
   const e = new GitError('the operation was aborted')
@@ -395,10 +395,11 @@ binding.Repository.prototype.logSync = function* logSync(options = {}) {
   try {
     for (;;) {
       if (signal?.aborted) throw abortError()
+      // Batches read ahead come first; an empty one ends the walk.
       const next = Math.min(size * 2, MAX_BATCH)
       const batch = walk.nextSync(size, next)
+      if (batch.length === 0) return
       yield* batch
-      if (batch.length < size) return
       size = next
     }
   } finally {

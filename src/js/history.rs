@@ -2,6 +2,7 @@
 //! crossing with its commits already loaded on the worker), `mergeBase`,
 //! `readPath`, `listFiles` and `diffTrees`, each with a Sync form.
 
+use std::collections::VecDeque;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,25 +61,68 @@ pub struct LogWalk {
     state: Rc<RepoState>,
     walk: Arc<Mutex<WalkState>>,
     abort: Arc<AtomicBool>,
-    /// The batch `nextSync` asked a worker to read ahead, if any.
-    ahead: Option<Arc<Ahead>>,
+    /// The batches `nextSync` asked workers to read ahead, oldest first.
+    ahead: VecDeque<Arc<Ahead>>,
+    /// The order in which those batches walk.
+    turns: Arc<Turns>,
+    /// Tickets given out to batches read ahead.
+    tickets: u64,
 }
 
-/// A batch read ahead on a worker for the next `nextSync`: the main thread
-/// makes the JS commits of one batch while a worker reads the next. The worker
-/// never needs the main thread, so waiting for it cannot deadlock.
+/// How many batches `nextSync` keeps reading ahead: with two, one worker walks
+/// on while another reads the batch just walked, so the walk (the part that
+/// cannot be shared) never waits for the reading.
+const AHEAD: usize = 2;
+
+/// Takes turns: batches read ahead walk in the order they were asked for,
+/// whichever worker starts first, so their commits come out in walk order.
+#[derive(Default)]
+struct Turns {
+    now: Mutex<u64>,
+    next: Condvar,
+}
+
+impl Turns {
+    /// Run `f` when `ticket`'s turn comes, then pass the turn on (even if `f` panics).
+    fn take<T>(&self, ticket: u64, f: impl FnOnce() -> T) -> T {
+        struct Pass<'a>(&'a Turns);
+        impl Drop for Pass<'_> {
+            fn drop(&mut self) {
+                *self.0.now.lock() += 1;
+                self.0.next.notify_all();
+            }
+        }
+        let mut g = self.now.lock();
+        while *g != ticket {
+            self.next.wait(&mut g);
+        }
+        drop(g);
+        let _pass = Pass(self);
+        f()
+    }
+}
+
+/// A batch read ahead on a worker for a later `nextSync`: the main thread
+/// makes the JS commits of one batch while workers walk and read the next
+/// ones. The workers never need the main thread, so waiting for them cannot
+/// deadlock.
 #[derive(Default)]
 struct Ahead {
     gate: Mutex<Option<CoreResult<CommitBatch>>>,
     ready: Condvar,
+    /// How many commits it was asked for: fewer means the walk ended.
+    n: usize,
 }
 
 impl Ahead {
-    fn start(shared: Arc<Shared>, walk: Arc<Mutex<WalkState>>, abort: Arc<AtomicBool>, n: usize) -> Arc<Ahead> {
-        let a = Arc::new(Ahead::default());
+    fn start(shared: Arc<Shared>, walk: Arc<Mutex<WalkState>>, abort: Arc<AtomicBool>, turns: Arc<Turns>, ticket: u64, n: usize) -> Arc<Ahead> {
+        let a = Arc::new(Ahead { n, ..Default::default() });
         let theirs = a.clone();
         pool::spawn_detached(move || {
-            let r = error::guard(|| pull(&shared, &walk, n, &abort));
+            let r = error::guard(|| {
+                let items = turns.take(ticket, || walk_on(&shared, &walk, n, &abort))?;
+                read_commits(&shared, items, &abort)
+            });
             *theirs.gate.lock() = Some(r);
             theirs.ready.notify_all();
         });
@@ -103,6 +147,12 @@ fn commit_of(repo: &repo::Repository, spec: &str) -> CoreResult<ObjectId> {
 
 /// Walk on, and read the batch's commits for JS.
 fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
+    let items = walk_on(shared, walk, n, abort)?;
+    read_commits(shared, items, abort)
+}
+
+/// The next `n` commits of the walk (fewer at its end), with the content it kept.
+fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<Items> {
     shared.check_open()?;
     let mut w = walk.lock();
     if let WalkState::Pending(spec) = &*w {
@@ -125,8 +175,7 @@ fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<Ato
     if items.len() < n {
         *w = WalkState::Done;
     }
-    drop(w);
-    read_commits(shared, items, abort)
+    Ok(items)
 }
 
 /// Below this many commits a batch is read on the calling thread alone.
@@ -136,7 +185,14 @@ type Items = Vec<(ObjectId, Option<Vec<u8>>)>;
 
 /// Read one chunk's commits (the content the walk kept, the rest from the store).
 fn read_chunk(shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], abort: &AtomicBool) -> CoreResult<CommitBatch> {
-    read_chunk_into(CommitBatch::fresh(), shared, chunk, abort)
+    let mut b = CommitBatch::fresh();
+    b.reserve(chunk.len(), raw_bytes(chunk));
+    read_chunk_into(b, shared, chunk, abort)
+}
+
+/// About how many raw bytes these commits hold (a guess for those not kept).
+fn raw_bytes(items: &[(ObjectId, Option<Vec<u8>>)]) -> usize {
+    items.iter().map(|(_, raw)| raw.as_ref().map_or(256, Vec::len)).sum()
 }
 
 /// [`read_chunk`] into `b`.
@@ -201,7 +257,8 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>)
     }
     let per = items.len().div_ceil(threads);
     // The batch the others are appended to: the roomiest spare, taken before the helpers take theirs.
-    let ours = CommitBatch::fresh_roomiest();
+    let mut ours = CommitBatch::fresh_roomiest();
+    ours.reserve(items.len(), raw_bytes(&items));
     let mut offers = Vec::new();
     // Cut chunks 1.. from the end, the last first.
     for k in (1..threads).rev() {
@@ -232,8 +289,8 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>)
 
 /// The batch's commits, from the identity map or new.
 fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<CommitBatch>) -> std::result::Result<sys::napi_value, sys::napi_value> {
-    let b = r.map_err(|e| error::make(env, &e))?;
-    let commits = state.install_commits(env, &b);
+    let mut b = r.map_err(|e| error::make(env, &e))?;
+    let commits = state.install_commits(env, &mut b);
     b.recycle();
     let commits = commits.map_err(|e| error::make(env, &e))?;
     Ok(util::array(env, &commits))
@@ -258,20 +315,25 @@ impl LogWalk {
         JsRaw(p)
     }
 
-    /// The next `n` commits, synchronously. With `ahead`, a worker then reads
-    /// the `ahead` commits after them while JS works through these; the next
-    /// call returns those, so it must ask for `n = ahead`.
+    /// The next commits, synchronously: those read ahead by an earlier call,
+    /// else the next `n`; an empty array once the walk is done. With `ahead`,
+    /// workers then read batches of `ahead` commits ahead while JS works
+    /// through these.
     #[napi(ts_return_type = "Commit[]")]
     pub fn next_sync(&mut self, env: Env, n: u32, ahead: Option<u32>) -> Result<JsRaw> {
         let env = env.raw();
-        let n = n.max(1) as usize;
-        let r = match self.ahead.take() {
-            Some(a) => a.wait(),
-            None => error::guard(|| pull(&self.state.shared, &self.walk, n, &self.abort)),
+        let (r, asked) = match self.ahead.pop_front() {
+            Some(a) => (a.wait(), a.n),
+            None => (error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort)), n.max(1) as usize),
         };
         if let (Some(next), Ok(b)) = (ahead.filter(|&a| a > 0), &r) {
-            if b.oids.len() >= n {
-                self.ahead = Some(Ahead::start(self.state.shared.clone(), self.walk.clone(), self.abort.clone(), next as usize));
+            // A short batch ended the walk: nothing more to read.
+            if b.oids.len() >= asked {
+                while self.ahead.len() < AHEAD {
+                    let s = &self.state.shared;
+                    self.ahead.push_back(Ahead::start(s.clone(), self.walk.clone(), self.abort.clone(), self.turns.clone(), self.tickets, next as usize));
+                    self.tickets += 1;
+                }
             }
         }
         install(&self.state, env, r).map(JsRaw).map_err(|e| {
@@ -469,7 +531,7 @@ impl Repository {
     #[napi(js_name = "__log", skip_typescript)]
     pub fn log_walk(&self, env: Env, options: Option<JsRaw>) -> Result<LogWalk> {
         let spec = log_spec(env.raw(), options)?;
-        Ok(LogWalk { state: self.state.clone(), walk: Arc::new(Mutex::new(WalkState::Pending(spec))), abort: Arc::new(AtomicBool::new(false)), ahead: None })
+        Ok(LogWalk { state: self.state.clone(), walk: Arc::new(Mutex::new(WalkState::Pending(spec))), abort: Arc::new(AtomicBool::new(false)), ahead: VecDeque::new(), turns: Arc::default(), tickets: 0 })
     }
 
     /// The best common ancestor of two commits, as `git merge-base a b` prints, or null.

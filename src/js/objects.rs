@@ -33,8 +33,8 @@ pub fn to_js(env: sys::napi_env, repo: &Rc<RepoState>, obj: Arc<Object>) -> napi
     let repo = repo.clone();
     Ok(match obj.kind {
         Kind::Commit => {
-            let batch = CommitBatch::new([&*obj]);
-            let made = make_commits(env, &repo, &batch, None);
+            let mut batch = CommitBatch::new([&*obj]);
+            let made = make_commits(env, &repo, &mut batch, None);
             batch.recycle();
             element(env, made?, 0)
         }
@@ -188,6 +188,14 @@ impl CommitBatch {
         Ok(())
     }
 
+    /// Room for `commits` more commits of `bytes` raw bytes in all (the raw
+    /// bytes go to JS with the batch, so they are never recycled).
+    pub fn reserve(&mut self, commits: usize, bytes: usize) {
+        self.raw.reserve(bytes);
+        self.oids.reserve(commits);
+        self.nums.reserve(commits * NUMS);
+    }
+
     /// Add `other`'s commits after these.
     pub fn append(&mut self, other: &CommitBatch) {
         let base = self.oids.len();
@@ -210,7 +218,7 @@ impl CommitBatch {
     /// field's end; it starts where the previous commit's ended), the message
     /// start as is, and the four times; the last two are an array per commit,
     /// or null when no commit of the batch has the header.
-    fn to_js(&self, env: sys::napi_env) -> sys::napi_value {
+    fn to_js(&mut self, env: sys::napi_env) -> sys::napi_value {
         let n = self.oids.len();
         let sparse = |v: &[(usize, String)]| {
             if v.is_empty() {
@@ -245,7 +253,7 @@ impl CommitBatch {
                 util::latin1(env, &self.parents),
                 util::string(env, &self.summaries),
                 util::string(env, &self.people),
-                util::buffer(env, &self.raw),
+                util::buffer_of(env, std::mem::take(&mut self.raw)),
                 util::float64_array(env, &nums),
                 sparse(&self.encodings),
                 sparse(&self.gpgsigs),
@@ -268,7 +276,7 @@ pub fn set_commit_maker(env: Env, f: JsRaw) -> Result<()> {
 }
 
 /// New JS commits for a batch: all of it, or those at the indexes `which`. One call into JS.
-pub fn make_commits(env: sys::napi_env, repo: &Rc<RepoState>, batch: &CommitBatch, which: Option<&[u32]>) -> napi::Result<sys::napi_value> {
+pub fn make_commits(env: sys::napi_env, repo: &Rc<RepoState>, batch: &mut CommitBatch, which: Option<&[u32]>) -> napi::Result<sys::napi_value> {
     let maker_ref = COMMIT_MAKER.with(Cell::get);
     if maker_ref.is_null() {
         return Err(napi::Error::from_reason("ferrogit: load the package through its index.js"));

@@ -205,7 +205,7 @@ impl RepoState {
     /// Install commits a worker already loaded (a history batch) in the
     /// identity map: an oid with a live JS object keeps it, so one oid is still
     /// one object; the rest are made in one call into `index.js`.
-    pub fn install_commits(self: &Rc<Self>, env: sys::napi_env, batch: &objects::CommitBatch) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
+    pub fn install_commits(self: &Rc<Self>, env: sys::napi_env, batch: &mut objects::CommitBatch) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let mut out = vec![std::ptr::null_mut(); batch.oids.len()];

@@ -91,6 +91,31 @@ pub fn buffer(env: sys::napi_env, data: &[u8]) -> sys::napi_value {
     v
 }
 
+/// A `Buffer` over `data` itself, no copy: JS owns it from here, and it is
+/// freed when the Buffer is collected.
+pub fn buffer_of(env: sys::napi_env, data: Vec<u8>) -> sys::napi_value {
+    if data.is_empty() {
+        return buffer(env, &[]);
+    }
+    unsafe extern "C" fn free(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+        // SAFETY: hint is the Box<Vec<u8>> leaked below, freed exactly once, here.
+        drop(unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) });
+    }
+    let boxed = Box::new(data);
+    let (ptr_, len) = (boxed.as_ptr() as *mut c_void, boxed.len());
+    let hint = Box::into_raw(boxed);
+    let mut v = ptr::null_mut();
+    // SAFETY: the bytes stay where they are (the Vec is boxed and not touched)
+    // until Node calls `free`, which takes the box back.
+    let st = unsafe { sys::napi_create_external_buffer(env, len, ptr_, Some(free), hint.cast(), &mut v) };
+    if st != sys::Status::napi_ok {
+        // SAFETY: Node did not take the box; copy the bytes instead and free it.
+        let data = unsafe { Box::from_raw(hint) };
+        return buffer(env, &data);
+    }
+    v
+}
+
 /// A `Date` at `ms` milliseconds since the epoch.
 pub fn date(env: sys::napi_env, ms: f64) -> sys::napi_value {
     let mut v = ptr::null_mut();

@@ -575,6 +575,13 @@ impl Store {
         self.alternates.iter().find_map(|a| a.first_broken())
     }
 
+    /// The pack here holding `oid` and the offset of its entry (alternates not searched).
+    pub fn packed_at(&self, oid: &ObjectId) -> Option<(Arc<Pack>, u64)> {
+        let (p, i) = self.find_packed(oid)?;
+        let off = p.index.offset_at(i).ok()?;
+        Some((p, off))
+    }
+
     /// Where `oid` sits in the packs, as a sort key (pack id, offset); None if not packed here.
     /// Batch reads load in this order: deltas then meet their bases in the cache.
     pub fn location(&self, oid: &ObjectId) -> Option<(u32, u64)> {

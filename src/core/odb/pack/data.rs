@@ -211,6 +211,21 @@ impl Pack {
         inflate::inflate_exact(&d.map[e.data_start..e.end], e.size, out).map(|_| ()).map_err(|r| self.err(r))
     }
 
+    /// The commit at `offset` into `out` if one is stored there whole (not as
+    /// a delta) and below 1 MiB; false for anything else (another kind, a
+    /// delta, a stream libdeflate does not take: [`Pack::read_at`] reads or
+    /// diagnoses those). Other kinds are not inflated. For reading ahead.
+    pub fn read_commit_at(&self, offset: u64, out: &mut Vec<u8>) -> bool {
+        let Ok(d) = self.data() else { return false };
+        let Ok(e) = self.entry(&d, offset) else { return false };
+        if Kind::from_pack_type(e.ty) != Some(Kind::Commit) || e.size >= EXACT_END_FROM {
+            return false;
+        }
+        out.clear();
+        out.resize(e.size as usize, 0);
+        inflate::whole_counted(&d.map[e.data_start..e.end], out).is_some()
+    }
+
     /// Read the object at sorted index position `i` (resolving deltas) into `out`.
     pub fn read_at_index(&self, i: u32, out: &mut Vec<u8>, ctx: &ReadCtx<'_>) -> Result<Kind> {
         let offset = self.index.offset_at(i)?;

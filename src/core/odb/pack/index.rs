@@ -162,6 +162,37 @@ impl Index {
         Ok(v)
     }
 
+    /// The index positions of the pack's entries in pack order (by offset):
+    /// from the `.rev` beside the index when it is valid, else sorted here.
+    pub fn pack_order(&self) -> Result<Vec<u32>> {
+        if let Some(v) = self.positions_from_rev() {
+            return Ok(v);
+        }
+        let mut v = Vec::with_capacity(self.count as usize);
+        for i in 0..self.count {
+            v.push((self.offset_at(i)?, i));
+        }
+        v.sort_unstable();
+        Ok(v.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The positions in pack order from the `.rev`, if it is there and well formed.
+    fn positions_from_rev(&self) -> Option<Vec<u32>> {
+        let n = self.count as usize;
+        let f = std::fs::File::open(self.path.with_extension("rev")).ok()?;
+        // SAFETY: read-only mapping; git writes a new .rev with a new pack, never in place.
+        let map = unsafe { Mmap::map(&f) }.ok()?;
+        let b = &map[..];
+        if b.len() != 12 + n * 4 + 40 || &b[..4] != b"RIDX" || be32(b, 4) != 1 || be32(b, 8) != 1 {
+            return None;
+        }
+        if &b[12 + n * 4..12 + n * 4 + 20] != self.pack_checksum() {
+            return None;
+        }
+        let v: Vec<u32> = (0..n).map(|k| be32(b, 12 + k * 4)).collect();
+        v.iter().all(|&i| i < self.count).then_some(v)
+    }
+
     /// The offsets in pack order from the `.rev` beside the index, if it is valid.
     fn offsets_from_rev(&self) -> Result<Option<Vec<u64>>> {
         let n = self.count as usize;

@@ -6,5 +6,6 @@ pub mod data;
 pub mod delta;
 pub mod index;
 pub mod ingest;
+pub mod readahead;
 
 pub use data::Pack;

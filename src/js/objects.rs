@@ -11,6 +11,7 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::error::Error as CoreError;
+use crate::core::object::signature::SignatureRef;
 use crate::core::object::{self, Kind, Object, Parsed, Signature};
 use crate::core::oid::ObjectId;
 use crate::js::repository::RepoState;
@@ -60,6 +61,11 @@ pub fn element(env: sys::napi_env, arr: sys::napi_value, i: u32) -> sys::napi_va
 /// `b` as UTF-8, invalid sequences replaced (without a copy when it is
 /// valid), appended to `out`; returns its length in UTF-16 units, JS's measure.
 fn push_text(out: &mut String, b: &[u8]) -> u64 {
+    if b.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        out.push_str(unsafe { std::str::from_utf8_unchecked(b) });
+        return b.len() as u64;
+    }
     let from = out.len();
     match std::str::from_utf8(b) {
         Ok(s) => out.push_str(s),
@@ -71,6 +77,11 @@ fn push_text(out: &mut String, b: &[u8]) -> u64 {
     } else {
         text.chars().map(|c| c.len_utf16() as u64).sum()
     }
+}
+
+thread_local! {
+    /// A commit's summary on its way into a batch.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Numbers per commit in [`CommitBatch::nums`]: parents, raw bytes, where the
@@ -86,6 +97,7 @@ const LENGTHS: usize = 8;
 /// `Commit` keeps its batch and index and cuts each field from these runs when
 /// it is first read (see `CommitData` in index.js for the layout).
 #[derive(Default)]
+#[cfg_attr(test, derive(PartialEq, Debug))]
 pub struct CommitBatch {
     pub oids: Vec<ObjectId>,
     hex: Vec<u8>,
@@ -155,29 +167,21 @@ impl CommitBatch {
 
     /// Add the commit `oid` with raw content `data`: `ERR_CORRUPT_OBJECT` if it does not parse.
     pub fn push(&mut self, oid: ObjectId, data: &[u8]) -> std::result::Result<(), CoreError> {
+        if self.push_plain(oid, data) {
+            return Ok(());
+        }
+        self.push_parsed(oid, data)
+    }
+
+    /// [`CommitBatch::push`] through the commit parser: any commit.
+    fn push_parsed(&mut self, oid: ObjectId, data: &[u8]) -> std::result::Result<(), CoreError> {
         let c = object::commit::CommitRef::parse(data).map_err(|r| CoreError::object(Some(oid), r))?;
         let i = self.oids.len();
-        self.oids.push(oid);
-        oid.write_hex(&mut self.hex);
         c.tree.write_hex(&mut self.trees);
         for p in &c.parents {
             p.write_hex(&mut self.parents);
         }
-        let msg = data.get(c.message_start..).unwrap_or_default();
-        let (a, m) = (c.author(), c.committer());
-        let lengths = [
-            c.parents.len() as u64,
-            data.len() as u64,
-            c.message_start.min(data.len()) as u64,
-            push_text(&mut self.summaries, object::commit::summary(msg).as_bytes()),
-            push_text(&mut self.people, a.name),
-            push_text(&mut self.people, a.email),
-            push_text(&mut self.people, m.name),
-            push_text(&mut self.people, m.email),
-        ];
-        self.nums.extend(lengths.iter().map(|&n| n as f64));
-        self.nums.extend([a.seconds as f64, a.offset as f64, m.seconds as f64, m.offset as f64]);
-        self.raw.extend_from_slice(data);
+        self.push_rest(oid, data, c.parents.len(), &c.author(), &c.committer(), c.message_start);
         let text = |v: &std::borrow::Cow<[u8]>| String::from_utf8_lossy(v).into_owned();
         if let Some(e) = &c.encoding {
             self.encodings.push((i, text(e)));
@@ -186,6 +190,77 @@ impl CommitBatch {
             self.gpgsigs.push((i, text(g)));
         }
         Ok(())
+    }
+
+    /// [`CommitBatch::push`] for the usual shape, what the parser would give
+    /// without its general machinery: `tree` and `parent` ids in lowercase hex
+    /// (copied as they are), then `author` and `committer`, each header one
+    /// line with no continuation, then a blank line or the end. False, with
+    /// nothing added, for anything else (other headers such as `encoding` or
+    /// `gpgsig`, folded lines, anything malformed), which goes to the parser.
+    fn push_plain(&mut self, oid: ObjectId, data: &[u8]) -> bool {
+        let hex40 = |at: usize| data.get(at..at + 40).is_some_and(|h| h.iter().all(|&c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
+        if !data.starts_with(b"tree ") || !hex40(5) || data.get(45) != Some(&b'\n') {
+            return false;
+        }
+        let mut pos = 46;
+        while data[pos..].starts_with(b"parent ") {
+            if !hex40(pos + 7) || data.get(pos + 47) != Some(&b'\n') {
+                return false;
+            }
+            pos += 48;
+        }
+        let parents = &data[46..pos];
+        // `name value\n`, not continued on the next line: (value, where the next line starts).
+        let header = |at: usize, name: &[u8]| -> Option<(&[u8], usize)> {
+            let rest = data.get(at..)?;
+            if !rest.starts_with(name) || rest.get(name.len()) != Some(&b' ') {
+                return None;
+            }
+            let nl = rest.iter().position(|&c| c == b'\n')?;
+            let next = at + nl + 1;
+            (data.get(next) != Some(&b' ')).then_some((&rest[name.len() + 1..nl], next))
+        };
+        let Some((author, pos)) = header(pos, b"author") else { return false };
+        let Some((committer, pos)) = header(pos, b"committer") else { return false };
+        let message_start = match data.get(pos) {
+            None => pos,
+            Some(b'\n') => pos + 1,
+            Some(_) => return false,
+        };
+        let ident = |v| SignatureRef::parse(v).unwrap_or_else(SignatureRef::empty);
+        self.trees.extend_from_slice(&data[5..45]);
+        for p in parents.chunks_exact(48) {
+            self.parents.extend_from_slice(&p[7..47]);
+        }
+        self.push_rest(oid, data, parents.len() / 48, &ident(author), &ident(committer), message_start);
+        true
+    }
+
+    /// What both ways of pushing add after the tree and parents.
+    fn push_rest(&mut self, oid: ObjectId, data: &[u8], parents: usize, a: &SignatureRef, m: &SignatureRef, message_start: usize) {
+        self.oids.push(oid);
+        oid.write_hex(&mut self.hex);
+        let msg = data.get(message_start..).unwrap_or_default();
+        let summary = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            s.clear();
+            object::commit::summary_into(msg, &mut s);
+            push_text(&mut self.summaries, &s)
+        });
+        let lengths = [
+            parents as u64,
+            data.len() as u64,
+            message_start.min(data.len()) as u64,
+            summary,
+            push_text(&mut self.people, a.name),
+            push_text(&mut self.people, a.email),
+            push_text(&mut self.people, m.name),
+            push_text(&mut self.people, m.email),
+        ];
+        self.nums.extend(lengths.iter().map(|&n| n as f64));
+        self.nums.extend([a.seconds as f64, a.offset as f64, m.seconds as f64, m.offset as f64]);
+        self.raw.extend_from_slice(data);
     }
 
     /// Room for `commits` more commits of `bytes` raw bytes in all (the raw
@@ -548,5 +623,119 @@ impl ObjectFinalize for Tag {
     fn finalize(self, env: Env) -> Result<()> {
         env.adjust_external_memory(-external_size(&self.obj))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testutil::{git_bytes, git_ok, TempDir};
+
+    /// Every commit both ways: the usual-shape path gives what the parser
+    /// gives, field for field, and takes the shapes it was made for.
+    fn same_both_ways(commits: &[(ObjectId, Vec<u8>)]) -> usize {
+        let (mut fast, mut parsed) = (CommitBatch::default(), CommitBatch::default());
+        let mut plain = 0;
+        for (oid, data) in commits {
+            let before = fast.oids.len();
+            if fast.push_plain(*oid, data) {
+                plain += 1;
+            } else {
+                assert_eq!(fast.oids.len(), before, "nothing added when it declines");
+                let _ = fast.push_parsed(*oid, data);
+            }
+            let _ = parsed.push_parsed(*oid, data);
+            assert_eq!(fast, parsed, "after {oid}: {}", String::from_utf8_lossy(data));
+        }
+        plain
+    }
+
+    #[test]
+    fn usual_commits_take_the_short_path_with_the_parsers_result() {
+        let t = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n";
+        let p = "parent ce013625030ba8dba906f756967f9e9ca394464a\n";
+        let a = "author A U Thor <a@x> 1500000000 +0200\n";
+        let c = "committer C O Mitter <c@x> 1500000001 -0130\n";
+        let usual = [
+            format!("{t}{a}{c}\nroot\n"),
+            format!("{t}{p}{a}{c}\nSubject\n\nbody\n"),
+            format!("{t}{p}{p}{p}{a}{c}\n  \n  subject  \n line two\t\n\nbody"),
+            format!("{t}{a}{c}"),
+            format!("{t}{a}{c}\n"),
+            format!("{t}author <> 0 +0000\ncommitter \n\nempty idents\n"),
+            format!("{t}author Ünï Cödé <u@x> 1 +0000\n{c}\nUnicode \u{1F600} summary\n"),
+        ];
+        let unusual = [
+            format!("{t}{a}{c}encoding ISO-8859-1\n\nx\n"),
+            format!("{t}{a}{c}gpgsig -----BEGIN-----\n abc\n -----END-----\n\nsigned\n"),
+            format!("{t}author A\n folded <a@x> 1 +0000\n{c}\nx\n"),
+            format!("{t}{p} folded\n{a}{c}\nx\n"),
+            format!("tree 4B825DC642CB6EB9A060E54BF8D69288FBEE4904\n{a}{c}\nupper-case ids\n"),
+            format!("tree 4b825dc642cb6eb9a060e54bf8d69288fbee490\n{a}{c}\nshort id\n"),
+            format!("{t}{c}{a}\nswapped\n"),
+            format!("{t}author\n{c}\nno space\n"),
+            format!("{t}{a}committer C <c@x> 1 +0000"),
+            format!("{t}{p}"),
+            String::new(),
+        ];
+        let all: Vec<(ObjectId, Vec<u8>)> = usual.iter().chain(&unusual).enumerate().map(|(i, s)| {
+            let mut id = [0u8; 20];
+            id[0] = i as u8;
+            (ObjectId(id), s.as_bytes().to_vec())
+        }).collect();
+        let mut bad = all.clone();
+        bad.push((ObjectId([9; 20]), b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\n\xff\xfe invalid \xc3\n".to_vec()));
+        assert_eq!(same_both_ways(&all), usual.len());
+        let mut raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor \xffA <\xfe> 1 +0000\ncommitter C <c@x> 2 +0000\n\n\xc3 bad utf-8\n".to_vec();
+        assert_eq!(same_both_ways(&[(ObjectId([7; 20]), raw.clone())]), 1);
+        raw.truncate(50);
+        same_both_ways(&[(ObjectId([8; 20]), raw)]);
+        same_both_ways(&bad);
+    }
+
+    /// Every commit of a real history (merges, odd messages) both ways.
+    #[test]
+    fn a_git_history_both_ways() {
+        let tmp = TempDir::new("batch-push");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "main", "."]);
+        let mut script = String::new();
+        for i in 0..200 {
+            let msg = match i % 5 {
+                0 => format!("subject {i}\n\nbody\n"),
+                1 => format!("\n\n  spaced {i}  \nsecond line\n"),
+                2 => format!("ünïcödé {i}"),
+                3 => String::new(),
+                _ => format!("merge-ish {i}\n"),
+            };
+            script.push_str(&format!(
+                "commit refs/heads/main\nmark :{}\nauthor Ä {i} <a{i}@x> {} +0{}00\ncommitter C <c@x> {} -0130\ndata {}\n{msg}\n",
+                i + 1,
+                1_500_000_000 + i,
+                i % 10,
+                1_500_000_000 + i,
+                msg.len()
+            ));
+            if i % 7 == 6 {
+                // A merge of two earlier commits besides the tip (an octopus every other time).
+                script.push_str(&format!("merge :{}\n", i - 4));
+                if i % 14 == 13 {
+                    script.push_str(&format!("merge :{}\n", i - 5));
+                }
+            }
+            script.push_str(&format!("M 100644 inline f\ndata 4\n{i:03}\n\n"));
+        }
+        git_bytes(dir, &["fast-import", "--quiet"], Some(script.as_bytes()));
+        git_ok(dir, &["commit", "-q", "--allow-empty", "-m", "one more"]);
+        let repo = crate::core::repo::Repository::open(dir, &Default::default()).expect("open");
+        let mut commits = Vec::new();
+        for line in git_ok(dir, &["rev-list", "--all"]).lines() {
+            let oid = ObjectId::parse(line).expect("oid");
+            let mut data = Vec::new();
+            repo.odb.read(&oid, &mut data).expect("read").expect("present");
+            commits.push((oid, data));
+        }
+        assert_eq!(commits.len(), 201);
+        assert_eq!(same_both_ways(&commits), 201);
     }
 }

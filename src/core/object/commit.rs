@@ -214,6 +214,15 @@ fn is_git_space(c: u8) -> bool {
 /// without its trailing whitespace, joined by spaces.
 pub fn summary(message: &[u8]) -> String {
     let mut out: Vec<u8> = Vec::new();
+    summary_into(message, &mut out);
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// [`summary`]'s bytes, appended to `out` as they are (not checked as UTF-8).
+pub fn summary_into(message: &[u8], out: &mut Vec<u8>) {
     let mut started = false;
     for line in message.split(|&c| c == b'\n') {
         let end = line.iter().rposition(|&c| !is_git_space(c)).map_or(0, |p| p + 1);
@@ -228,10 +237,6 @@ pub fn summary(message: &[u8]) -> String {
         }
         started = true;
         out.extend_from_slice(&line[..end]);
-    }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 

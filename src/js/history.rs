@@ -292,8 +292,7 @@ fn install(state: &Rc<RepoState>, env: sys::napi_env, r: CoreResult<CommitBatch>
     let mut b = r.map_err(|e| error::make(env, &e))?;
     let commits = state.install_commits(env, &mut b);
     b.recycle();
-    let commits = commits.map_err(|e| error::make(env, &e))?;
-    Ok(util::array(env, &commits))
+    commits.map_err(|e| error::make(env, &e))
 }
 
 #[napi]

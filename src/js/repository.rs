@@ -204,8 +204,9 @@ impl RepoState {
 
     /// Install commits a worker already loaded (a history batch) in the
     /// identity map: an oid with a live JS object keeps it, so one oid is still
-    /// one object; the rest are made in one call into `index.js`.
-    pub fn install_commits(self: &Rc<Self>, env: sys::napi_env, batch: &mut objects::CommitBatch) -> std::result::Result<Vec<sys::napi_value>, CoreError> {
+    /// one object; the rest are made in one call into `index.js`. The JS array
+    /// of the batch's commits, in order.
+    pub fn install_commits(self: &Rc<Self>, env: sys::napi_env, batch: &mut objects::CommitBatch) -> std::result::Result<sys::napi_value, CoreError> {
         let mut map = self.map.borrow_mut();
         map.maybe_sweep(env);
         let mut out = vec![std::ptr::null_mut(); batch.oids.len()];
@@ -224,17 +225,22 @@ impl RepoState {
         }
         drop(map);
         if missing.is_empty() {
-            return Ok(out);
+            return Ok(util::array(env, &out));
         }
         let internal = |e: napi::Error| CoreError::Internal { message: e.to_string() };
         let which = (missing.len() < batch.oids.len()).then_some(&missing[..]);
         let made = objects::make_commits(env, self, batch, which).map_err(internal)?;
         let mut map = self.map.borrow_mut();
+        // The array made serves as it is when it holds every commit, each its oid's object.
+        let mut as_made = which.is_none();
         for (k, &i) in missing.iter().enumerate() {
             let entry = map.entries.entry(batch.oids[i as usize]).or_default();
             // An oid twice in one batch still gets one object.
             out[i as usize] = match IdentityMap::live(env, entry) {
-                Some(v) => v,
+                Some(v) => {
+                    as_made = false;
+                    v
+                }
                 None => {
                     let v = objects::element(env, made, k as u32);
                     IdentityMap::set_object(env, entry, v, Kind::Commit);
@@ -242,7 +248,7 @@ impl RepoState {
                 }
             };
         }
-        Ok(out)
+        Ok(if as_made { made } else { util::array(env, &out) })
     }
 
     /// Run loads on the pool in chunks (several workers at once), installing each

@@ -231,7 +231,11 @@ export declare class LogWalk {
    * through these.
    */
   nextSync(n: number, ahead?: number | undefined | null): Commit[]
-  /** Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`. */
+  /**
+   * Stop the walk: a batch in progress (and every later one) fails with
+   * `ERR_ABORTED`. The walk is freed now (with any thread reading ahead for
+   * it) unless a worker is walking it, which then frees it.
+   */
   abort(): void
 }
 

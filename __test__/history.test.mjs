@@ -5,7 +5,7 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import fg from '../index.js'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fixture, git } from './fixtures/repos.mjs'
@@ -312,6 +312,57 @@ test('hand-made commits (astral and invalid UTF-8, NUL, folded headers, merges) 
       assert.equal(byOid.get(oid).encoding, null)
       assert.equal(byOid.get(oid).gpgSignature, null)
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// Without a commit-graph a long walk reads the pack's commits ahead on a
+// helper thread ("ferrogit-readahead", shown as "ferrogit-readah" by Linux).
+const readaheadThreads = () =>
+  readdirSync('/proc/self/task').filter((t) => {
+    try {
+      return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').startsWith('ferrogit-readah')
+    } catch {
+      return false // the thread ended meanwhile
+    }
+  }).length
+
+test('without a commit-graph, log reads ahead and equals git rev-list; leaving the loop early ends the helper thread', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrogit-nograph-'))
+  try {
+    const bare = join(dir, 'small.git')
+    git(dir, 'clone', '-q', '--bare', '--no-local', small, bare)
+    rmSync(join(bare, 'objects/info/commit-graph'), { force: true })
+    rmSync(join(bare, 'objects/info/commit-graphs'), { recursive: true, force: true })
+    const want = lines(git(bare, 'rev-list', '--all', '--date-order'))
+    assert.ok(want.length > 1000, `${want.length} commits`)
+    const r = Repository.openSync(bare)
+    for (const opts of [{ from: 'main' }, { from: 'main', order: 'topo' }, { from: 'main', firstParent: true }]) {
+      const args = [...(opts.order ? ['--topo-order'] : []), ...(opts.firstParent ? ['--first-parent'] : []), 'main']
+      const expected = lines(git(bare, 'rev-list', ...args))
+      assert.deepEqual(collectSync(r.logSync(opts)), expected, JSON.stringify(opts))
+      assert.deepEqual(await collect(r.log(opts)), expected, JSON.stringify(opts))
+    }
+    const byOid = new Map(lines(git(bare, 'log', '--format=%H %an %s', 'main')).map((l) => [l.slice(0, 40), l.slice(41)]))
+    let n = 0
+    for (const c of r.logSync({ from: 'main' })) {
+      assert.equal(`${c.author.name} ${c.summary}`, byOid.get(c.oid), c.oid)
+      if (++n === 600) break
+    }
+    // Stopping a walk (what leaving the loop does) ends its helper at once,
+    // not when the walk object is collected (it is still referenced here).
+    const walk = r.__log({ from: 'main' })
+    let got = walk.nextSync(64, 128).length
+    while (got < 600) got += walk.nextSync(128, 128).length
+    assert.equal(readaheadThreads(), 1, 'a helper reads ahead during the walk')
+    walk.abort()
+    const deadline = Date.now() + 5000
+    while (readaheadThreads() > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10))
+    assert.equal(readaheadThreads(), 0, 'the helper ended with the walk')
+    assert.throws(() => {
+      for (;;) if (walk.nextSync(128, 128).length === 0) break
+    }, isCode('ERR_ABORTED'))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

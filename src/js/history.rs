@@ -155,6 +155,11 @@ fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<Ato
 fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<Items> {
     shared.check_open()?;
     let mut w = walk.lock();
+    if abort.load(Ordering::Relaxed) {
+        // An aborted walk is over: free it (and any thread reading ahead for it) now.
+        *w = WalkState::Done;
+        return Err(CoreError::Aborted);
+    }
     if let WalkState::Pending(spec) = &*w {
         let repo = &shared.repo;
         let opts = log::Options {
@@ -169,7 +174,17 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
         *w = WalkState::Running(Box::new(Walk::new(RepoRef(shared.clone()), opts)?));
     }
     let items = match &mut *w {
-        WalkState::Running(walk) => walk.next_batch_kept(n, abort)?,
+        WalkState::Running(walk) => match walk.next_batch_kept(n, abort) {
+            Ok(items) if !abort.load(Ordering::Relaxed) => items,
+            Ok(_) => {
+                *w = WalkState::Done;
+                return Err(CoreError::Aborted);
+            }
+            Err(e) => {
+                *w = WalkState::Done;
+                return Err(e);
+            }
+        },
         _ => Vec::new(),
     };
     if items.len() < n {
@@ -342,10 +357,15 @@ impl LogWalk {
         })
     }
 
-    /// Stop the walk: a batch in progress (and every later one) fails with `ERR_ABORTED`.
+    /// Stop the walk: a batch in progress (and every later one) fails with
+    /// `ERR_ABORTED`. The walk is freed now (with any thread reading ahead for
+    /// it) unless a worker is walking it, which then frees it.
     #[napi]
     pub fn abort(&self) {
         self.abort.store(true, Ordering::Relaxed);
+        if let Some(mut w) = self.walk.try_lock() {
+            *w = WalkState::Done;
+        }
     }
 }
 

@@ -385,26 +385,56 @@ binding.Repository.prototype.log = function log(options = {}) {
 
 /**
  * `log`, synchronously: an iterator pulling batches as it goes. While JS works
- * through one batch a worker reads the next (see `nextSync`); leaving the loop
- * early stops that.
+ * through one batch workers read the next ones (see `nextSync`); leaving the
+ * loop early (`return()`) stops them. A plain iterator rather than a
+ * generator: a commit costs one step, not a `yield*` through two iterators.
  */
-binding.Repository.prototype.logSync = function* logSync(options = {}) {
-  const { signal } = options ?? {}
-  const walk = this.__log(options)
-  let size = FIRST_BATCH
-  try {
-    for (;;) {
-      if (signal?.aborted) throw abortError()
-      // Batches read ahead come first; an empty one ends the walk.
-      const next = Math.min(size * 2, MAX_BATCH)
-      const batch = walk.nextSync(size, next)
-      if (batch.length === 0) return
-      yield* batch
-      size = next
-    }
-  } finally {
-    walk.abort()
+class LogSyncIterator {
+  #repo
+  #options
+  #walk = null // made on the first step, as a generator would
+  #batch = []
+  #at = 0
+  #size = FIRST_BATCH
+  #done = false
+  constructor(repo, options) {
+    this.#repo = repo
+    this.#options = options
   }
+  [Symbol.iterator]() {
+    return this
+  }
+  next() {
+    if (this.#at < this.#batch.length) return { value: this.#batch[this.#at++], done: false }
+    if (this.#done) return { value: undefined, done: true }
+    try {
+      this.#walk ??= this.#repo.__log(this.#options)
+      if (this.#options?.signal?.aborted) throw abortError()
+      // Batches read ahead come first; an empty one ends the walk.
+      const next = Math.min(this.#size * 2, MAX_BATCH)
+      const batch = this.#walk.nextSync(this.#size, next)
+      this.#size = next
+      if (batch.length === 0) return this.return()
+      this.#batch = batch
+      this.#at = 1
+      return { value: batch[0], done: false }
+    } catch (e) {
+      this.return()
+      throw e
+    }
+  }
+  return(value) {
+    if (!this.#done) {
+      this.#done = true
+      this.#batch = []
+      this.#walk?.abort()
+    }
+    return { value, done: true }
+  }
+}
+
+binding.Repository.prototype.logSync = function logSync(options = {}) {
+  return new LogSyncIterator(this, options)
 }
 
 const TYPE_OF_MODE = (mode) => (mode === 0o40000 ? 'tree' : mode === 0o160000 ? 'commit' : 'blob')

@@ -124,23 +124,24 @@ for (const f of ['oid', 'targetId', 'targetType', 'name', 'tagger', 'message']) 
 
 /**
  * The commits of one batch as the addon sends them (`CommitBatch` in
- * src/js/objects.rs): runs of 40-hex oids, tree ids and parent ids; the
+ * src/js/objects.rs): a run of 40-hex oids; the
  * summaries and the people (author name and email, committer name and email),
  * each as one string; the raw objects as one Buffer; and 12 numbers per
  * commit: where its parents and raw bytes end, where its message starts in its
  * raw object, where its summary, author name, author email, committer name and
  * committer email end (each starts where the one before it ended: the previous
  * commit's for parents, raw and summary, the previous field's for the people),
- * then author seconds and offset, committer seconds and offset. Then the
- * encoding and gpgsig headers, an array per commit, or null when no commit of
- * the batch has one. Commits keep their batch and cut their fields from it
- * when first read.
+ * then author seconds and offset, committer seconds and offset. Then `ids`,
+ * the encoding and gpgsig headers: each an array with an entry per commit, or
+ * null when no commit of the batch has one. A commit's `ids` entry is its tree
+ * and parent ids in hex, back to back; without one (the usual shape) they are
+ * in its raw bytes, the tree id at 5..45 and parent p at 53 + 48p. Commits keep
+ * their batch and cut their fields from it when first read.
  */
 class CommitData {
-  constructor([oids, trees, parents, summaries, people, raw, nums, encodings, gpgsigs]) {
+  constructor([oids, ids, summaries, people, raw, nums, encodings, gpgsigs]) {
     this.oids = oids
-    this.trees = trees
-    this.parents = parents
+    this.ids = ids
     this.summaries = summaries
     this.people = people
     this.raw = raw
@@ -202,7 +203,11 @@ class Commit {
   }
   /** The id of its tree. */
   get treeId() {
-    return this.#d.trees.slice(this.#i * 40, this.#i * 40 + 40)
+    const d = this.#d
+    const ids = d.ids?.[this.#i]
+    if (ids != null) return ids.slice(0, 40)
+    const at = startOf(d.nums, this.#i, 1)
+    return d.raw.toString('latin1', at + 5, at + 45)
   }
   /** The ids of its parents, in order (a new array on every read). */
   get parentIds() {
@@ -210,7 +215,11 @@ class Commit {
     const i = this.#i
     const end = d.nums[i * NUMS]
     const out = []
-    for (let p = startOf(d.nums, i, 0); p < end; p++) out.push(d.parents.slice(p * 40, p * 40 + 40))
+    const ids = d.ids?.[i]
+    const at = startOf(d.nums, i, 1)
+    for (let p = 0, n = end - startOf(d.nums, i, 0); p < n; p++) {
+      out.push(ids != null ? ids.slice(40 + p * 40, 80 + p * 40) : d.raw.toString('latin1', at + 53 + p * 48, at + 93 + p * 48))
+    }
     return out
   }
   /** The author. */

@@ -101,8 +101,9 @@ const LENGTHS: usize = 8;
 pub struct CommitBatch {
     pub oids: Vec<ObjectId>,
     hex: Vec<u8>,
-    trees: Vec<u8>,
-    parents: Vec<u8>,
+    /// `(index, tree and parent ids in hex, back to back)` of the commits
+    /// whose ids are not where the usual shape has them in the raw bytes.
+    ids: Vec<(usize, String)>,
     summaries: String,
     /// Author name and email, committer name and email, per commit, back to back.
     people: String,
@@ -141,8 +142,7 @@ impl CommitBatch {
         if spare.len() < SPARE_MAX {
             self.oids.clear();
             self.hex.clear();
-            self.trees.clear();
-            self.parents.clear();
+            self.ids.clear();
             self.summaries.clear();
             self.people.clear();
             self.raw.clear();
@@ -177,10 +177,12 @@ impl CommitBatch {
     fn push_parsed(&mut self, oid: ObjectId, data: &[u8]) -> std::result::Result<(), CoreError> {
         let c = object::commit::CommitRef::parse(data).map_err(|r| CoreError::object(Some(oid), r))?;
         let i = self.oids.len();
-        c.tree.write_hex(&mut self.trees);
+        let mut ids = Vec::with_capacity(40 * (1 + c.parents.len()));
+        c.tree.write_hex(&mut ids);
         for p in &c.parents {
-            p.write_hex(&mut self.parents);
+            p.write_hex(&mut ids);
         }
+        self.ids.push((i, String::from_utf8(ids).expect("hex is ASCII")));
         self.push_rest(oid, data, c.parents.len(), &c.author(), &c.committer(), c.message_start);
         let text = |v: &std::borrow::Cow<[u8]>| String::from_utf8_lossy(v).into_owned();
         if let Some(e) = &c.encoding {
@@ -194,7 +196,7 @@ impl CommitBatch {
 
     /// [`CommitBatch::push`] for the usual shape, what the parser would give
     /// without its general machinery: `tree` and `parent` ids in lowercase hex
-    /// (copied as they are), then `author` and `committer`, each header one
+    /// (left where they are, in the raw bytes), then `author` and `committer`, each header one
     /// line with no continuation, then a blank line or the end. False, with
     /// nothing added, for anything else (other headers such as `encoding` or
     /// `gpgsig`, folded lines, anything malformed), which goes to the parser.
@@ -229,10 +231,7 @@ impl CommitBatch {
             Some(_) => return false,
         };
         let ident = |v| SignatureRef::parse(v).unwrap_or_else(SignatureRef::empty);
-        self.trees.extend_from_slice(&data[5..45]);
-        for p in parents.chunks_exact(48) {
-            self.parents.extend_from_slice(&p[7..47]);
-        }
+        // The ids stay in the raw bytes, where index.js reads them.
         self.push_rest(oid, data, parents.len() / 48, &ident(author), &ident(committer), message_start);
         true
     }
@@ -278,21 +277,22 @@ impl CommitBatch {
         self.raw.reserve(other.raw.len());
         self.oids.extend_from_slice(&other.oids);
         self.hex.extend_from_slice(&other.hex);
-        self.trees.extend_from_slice(&other.trees);
-        self.parents.extend_from_slice(&other.parents);
         self.summaries.push_str(&other.summaries);
         self.people.push_str(&other.people);
         self.raw.extend_from_slice(&other.raw);
         self.nums.extend_from_slice(&other.nums);
+        self.ids.extend(other.ids.iter().map(|(i, v)| (i + base, v.clone())));
         self.encodings.extend(other.encodings.iter().map(|(i, v)| (i + base, v.clone())));
         self.gpgsigs.extend(other.gpgsigs.iter().map(|(i, v)| (i + base, v.clone())));
     }
 
-    /// `[oids, trees, parents, summaries, people, raw, nums, encodings, gpgsigs]`:
+    /// `[oids, ids, summaries, people, raw, nums, encodings, gpgsigs]`:
     /// `nums` holds per commit the running totals of the lengths (so each
     /// field's end; it starts where the previous commit's ended), the message
-    /// start as is, and the four times; the last two are an array per commit,
-    /// or null when no commit of the batch has the header.
+    /// start as is, and the four times; `ids`, `encodings` and `gpgsigs` are
+    /// an array with an entry per commit, or null when no commit needs one
+    /// (a commit without an `ids` entry has the usual shape: its tree id at
+    /// bytes 5..45 of its raw content, parent `p` at 53 + 48p).
     fn to_js(&mut self, env: sys::napi_env) -> sys::napi_value {
         let n = self.oids.len();
         let sparse = |v: &[(usize, String)]| {
@@ -324,8 +324,7 @@ impl CommitBatch {
             env,
             &[
                 util::latin1(env, &self.hex),
-                util::latin1(env, &self.trees),
-                util::latin1(env, &self.parents),
+                sparse(&self.ids),
                 util::string(env, &self.summaries),
                 util::string(env, &self.people),
                 util::buffer_of(env, std::mem::take(&mut self.raw)),
@@ -631,8 +630,30 @@ mod tests {
     use super::*;
     use crate::core::testutil::{git_bytes, git_ok, TempDir};
 
+    /// Each commit's tree and parent ids in hex, as index.js reads them: its
+    /// `ids` entry, else from its raw bytes where the usual shape has them.
+    fn id_runs(b: &CommitBatch) -> Vec<String> {
+        let mut start = 0;
+        (0..b.oids.len())
+            .map(|i| {
+                let (parents, len) = (b.nums[i * NUMS] as usize, b.nums[i * NUMS + 1] as usize);
+                let raw = &b.raw[start..start + len];
+                start += len;
+                if let Some((_, ids)) = b.ids.iter().find(|(j, _)| *j == i) {
+                    return ids.clone();
+                }
+                let mut s = String::from_utf8(raw[5..45].to_vec()).expect("hex");
+                for p in 0..parents {
+                    s.push_str(std::str::from_utf8(&raw[53 + 48 * p..93 + 48 * p]).expect("hex"));
+                }
+                s
+            })
+            .collect()
+    }
+
     /// Every commit both ways: the usual-shape path gives what the parser
-    /// gives, field for field, and takes the shapes it was made for.
+    /// gives, field for field (the ids read where each way keeps them), and
+    /// takes the shapes it was made for.
     fn same_both_ways(commits: &[(ObjectId, Vec<u8>)]) -> usize {
         let (mut fast, mut parsed) = (CommitBatch::default(), CommitBatch::default());
         let mut plain = 0;
@@ -645,8 +666,14 @@ mod tests {
                 let _ = fast.push_parsed(*oid, data);
             }
             let _ = parsed.push_parsed(*oid, data);
-            assert_eq!(fast, parsed, "after {oid}: {}", String::from_utf8_lossy(data));
+            let what = || format!("after {oid}: {}", String::from_utf8_lossy(data));
+            assert_eq!(id_runs(&fast), id_runs(&parsed), "{}", what());
+            let (a, b) = (std::mem::take(&mut fast.ids), std::mem::take(&mut parsed.ids));
+            assert_eq!(fast, parsed, "{}", what());
+            (fast.ids, parsed.ids) = (a, b);
         }
+        // The parser's ids are what the raw bytes hold where the usual shape has them.
+        assert_eq!(parsed.ids.len(), parsed.oids.len());
         plain
     }
 

@@ -27,6 +27,9 @@ use crate::core::oid::{ObjectId, OidMap};
 /// How many commits the helper reads beyond the walk's last hit.
 const WINDOW: u64 = 1024;
 
+/// Bytes of commits read ahead at most (commits can be up to 1 MiB each).
+const BUDGET: usize = 32 << 20;
+
 /// Entries in a row that are not whole commits before the helper stops to wait.
 const MAX_SKIP: u32 = 256;
 
@@ -59,10 +62,30 @@ struct State {
     idle: bool,
     /// The walk read the entry at this offset itself: go on after it.
     jump: Option<u64>,
+    /// Bytes in `ready`, and the most it may hold.
+    bytes: usize,
+    budget: usize,
     /// Commits read so far, and one past the reading order of the walk's last hit.
     produced: u64,
     consumed: u64,
     stop: bool,
+}
+
+impl State {
+    /// Drop what the walk has left [`WINDOW`] commits behind its last hit.
+    fn drop_passed(&mut self) {
+        while let Some(&(s, o)) = self.order.front() {
+            if s + WINDOW >= self.consumed {
+                break;
+            }
+            self.order.pop_front();
+            if self.ready.get(&o).is_some_and(|(s2, _)| *s2 == s) {
+                if let Some((_, d)) = self.ready.remove(&o) {
+                    self.bytes -= d.len();
+                }
+            }
+        }
+    }
 }
 
 /// Whether a helper thread can run beside the walk at all.
@@ -76,11 +99,16 @@ impl Readahead {
     /// walk reads itself) on a new thread; None on one core, or if the thread
     /// cannot be made (the walk then reads alone).
     pub fn start(pack: Arc<Pack>, offset: u64) -> Option<Readahead> {
+        Readahead::start_within(pack, offset, BUDGET)
+    }
+
+    /// [`Readahead::start`], holding at most `budget` bytes of commits read ahead.
+    fn start_within(pack: Arc<Pack>, offset: u64, budget: usize) -> Option<Readahead> {
         if !worthwhile() {
             return None;
         }
         let pack_id = pack.id;
-        let state = State { at: offset, jump: Some(offset), ..Default::default() };
+        let state = State { at: offset, jump: Some(offset), budget, ..Default::default() };
         let shared = Arc::new(Shared { pack, state: Mutex::new(state), changed: Condvar::new() });
         let theirs = shared.clone();
         std::thread::Builder::new().name("ferrogit-readahead".into()).spawn(move || run(&theirs)).ok()?;
@@ -97,17 +125,10 @@ impl Readahead {
     pub fn take(&self, oid: &ObjectId) -> Option<Vec<u8>> {
         let mut g = self.shared.state.lock();
         let (seq, data) = g.ready.remove(oid)?;
+        g.bytes -= data.len();
         g.consumed = g.consumed.max(seq + 1);
-        while let Some(&(s, o)) = g.order.front() {
-            if s + WINDOW >= g.consumed {
-                break;
-            }
-            g.order.pop_front();
-            if g.ready.get(&o).is_some_and(|(s2, _)| *s2 == s) {
-                g.ready.remove(&o);
-            }
-        }
-        if g.waiting && g.produced < g.consumed + WINDOW / 2 {
+        g.drop_passed();
+        if g.waiting && g.produced < g.consumed + WINDOW / 2 && g.bytes <= g.budget / 2 {
             self.shared.changed.notify_one();
         }
         Some(data)
@@ -179,6 +200,12 @@ fn run(sh: &Shared) {
         if let Some(off) = g.jump.take() {
             // Offsets grow with the rank: the first entry after `off`.
             rank = order.partition_point(|&i| index.offset_at(i).unwrap_or(u64::MAX) <= off) + if g.idle { 0 } else { GAP };
+            if !g.idle {
+                // The walk got ahead of the helper: what it read before is behind the walk.
+                g.ready.clear();
+                g.order.clear();
+                g.bytes = 0;
+            }
             g.idle = false;
             g.consumed = g.produced;
             skipped = 0;
@@ -186,7 +213,7 @@ fn run(sh: &Shared) {
         if rank >= order.len() || skipped >= MAX_SKIP {
             g.idle = true;
         }
-        if g.idle || g.produced >= g.consumed + WINDOW {
+        if g.idle || g.produced >= g.consumed + WINDOW || g.bytes >= g.budget {
             g.waiting = true;
             sh.changed.wait(&mut g);
             g.waiting = false;
@@ -200,6 +227,7 @@ fn run(sh: &Shared) {
         if got {
             let seq = g.produced;
             g.produced += 1;
+            g.bytes += buf.len();
             g.ready.insert(oid, (seq, std::mem::take(&mut buf)));
             g.order.push_back((seq, oid));
             skipped = 0;
@@ -247,6 +275,26 @@ mod tests {
         let mut v = Vec::new();
         assert!(pack.read_commit_at(pack.index.offset_at(pack.index.lookup(oid).expect("in the pack")).expect("offset"), &mut v));
         v
+    }
+
+    /// However large the commits, the helper holds at most its byte budget of
+    /// them (one commit over, the one that crossed it), and goes on as the walk takes them.
+    #[test]
+    fn holds_at_most_its_budget() {
+        let tmp = TempDir::new("readahead-budget");
+        let (pack_dir, commits) = packed_history(&tmp, 600);
+        let pack = open_pack(&pack_dir);
+        let offset = |oid: &ObjectId| pack.index.offset_at(pack.index.lookup(oid).expect("packed")).expect("offset");
+        let size = content(&pack, &commits[1]).len();
+        let ra = Readahead::start_within(pack.clone(), offset(&commits[0]), 20 * size).expect("a helper on this machine");
+        let held = ra.wait_for(WINDOW);
+        assert!((20..=22).contains(&held), "{held} commits of about {size} bytes held for a budget of 20");
+        assert!(ra.shared.state.lock().bytes <= 22 * size);
+        for c in &commits[1 + GAP..1 + GAP + 15] {
+            assert_eq!(ra.take(c).as_deref(), Some(&content(&pack, c)[..]), "commit {c}");
+        }
+        // Taken down to half its budget, it reads on.
+        assert!(ra.wait_for(held + 10) >= held + 10);
     }
 
     /// The helper reads the commits after the start in pack order (newest

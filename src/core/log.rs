@@ -96,6 +96,12 @@ struct Kept {
     bytes: usize,
 }
 
+/// Pack offsets of commits (see [`Walk::locate_commits`]).
+pub struct Located {
+    pub pack: std::sync::Arc<crate::core::odb::pack::Pack>,
+    pub at: OidMap<u64>,
+}
+
 /// Counters of one walk, to see where its data came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -1228,6 +1234,27 @@ impl<R: Deref<Target = Repository>> Walk<R> {
     pub fn uses_commit_graph(&self) -> bool {
         self.revs.c.graph.is_some()
     }
+
+    /// Where the commits of the commit-graph are in the pack holding `first`:
+    /// for those who read the commits of a walk that uses the graph (which
+    /// reads none itself). The graph lists its commits sorted, as the pack
+    /// index does, so one pass that resumes each search where the last ended
+    /// finds them all, instead of a binary search per commit. None without a
+    /// graph, or if `first` is not in a pack.
+    pub fn locate_commits(&self, first: &ObjectId) -> Option<Located> {
+        let g = self.revs.c.graph.as_ref()?;
+        let (pack, _) = self.repo.odb.packed_at(first)?;
+        let oids: Vec<ObjectId> = (0..g.len()).filter_map(|p| g.oid_at(p)).collect();
+        let positions = pack.index.lookup_in_order(oids.iter().copied());
+        let mut at = OidMap::default();
+        at.reserve(oids.len());
+        for (oid, i) in oids.iter().zip(positions) {
+            if let Some(off) = i.and_then(|i| pack.index.offset_at(i).ok()) {
+                at.insert(*oid, off);
+            }
+        }
+        Some(Located { pack, at })
+    }
 }
 
 impl<R: Deref<Target = Repository>> Iterator for Walk<R> {
@@ -1754,6 +1781,38 @@ mod tests {
         import(dir, &p, 1200..n);
         assert_eq!(packs().iter().filter(|p| p.extension().is_some_and(|x| x == "pack")).count(), 2);
         walk_all("two packs", true);
+    }
+
+    /// With a commit-graph (a split chain, so its ids come in sorted runs),
+    /// the walk finds where every commit of the graph is in the pack, each at
+    /// the offset a look-up gives; commits outside the pack are not located;
+    /// without a graph there is nothing to locate.
+    #[test]
+    fn walk_locates_the_graph_commits_in_the_pack() {
+        let tmp = TempDir::new("log-locate");
+        let dir = &tmp.0;
+        git_ok(dir, &["init", "-q", "-b", "main", "."]);
+        let p = plan(91, 400, Dates::Skewed);
+        import(dir, &p, 0..300);
+        git_ok(dir, &["repack", "-adq"]);
+        git_ok(dir, &["commit-graph", "write", "--reachable", "--split"]);
+        import(dir, &p, 300..400);
+        git_ok(dir, &["commit-graph", "write", "--reachable", "--split=no-merge"]);
+        let repo = Repository::open(&dir.join(".git"), &Default::default()).expect("open");
+        let commits = oids_of_marks(dir);
+        let head = *commits.last().expect("commits");
+        let w = Walk::new(&repo, Options { from: vec![head], ..Default::default() }).expect("walk");
+        assert!(w.uses_commit_graph());
+        let located = w.locate_commits(&commits[0]).expect("the first commit is packed");
+        let mut inside = 0;
+        for c in &commits {
+            let want = located.pack.index.lookup(c).map(|i| located.pack.index.offset_at(i).expect("offset"));
+            assert_eq!(located.at.get(c).copied(), want, "{c}");
+            inside += want.is_some() as usize;
+        }
+        assert_eq!(inside, 300, "the first 300 commits are in the repacked pack");
+        let w = Walk::new_with(&repo, Options { from: vec![head], ..Default::default() }, false).expect("walk");
+        assert!(w.locate_commits(&commits[0]).is_none());
     }
 
     /// Many more random histories: `FERROGIT_LOG_FUZZ=<seeds> cargo test --release

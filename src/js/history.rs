@@ -14,7 +14,7 @@ use napi_derive::napi;
 use parking_lot::{Condvar, Mutex};
 
 use crate::core::error::Error as CoreError;
-use crate::core::log::{self, Order, Walk};
+use crate::core::log::{self, Located, Order, Walk};
 use crate::core::object::Kind;
 use crate::core::oid::ObjectId;
 use crate::core::repo;
@@ -50,7 +50,9 @@ struct LogSpec {
 
 enum WalkState {
     Pending(LogSpec),
-    Running(Box<Walk<RepoRef>>),
+    /// The walk, and where its commits are when it uses a commit-graph (found
+    /// once the walk is long).
+    Running(Box<Walk<RepoRef>>, Option<Arc<Located>>, usize),
     Done,
 }
 
@@ -120,8 +122,8 @@ impl Ahead {
         let theirs = a.clone();
         pool::spawn_detached(move || {
             let r = error::guard(|| {
-                let items = turns.take(ticket, || walk_on(&shared, &walk, n, &abort))?;
-                read_commits(&shared, items, &abort)
+                let (items, located) = turns.take(ticket, || walk_on(&shared, &walk, n, &abort))?;
+                read_commits(&shared, items, located, &abort)
             });
             *theirs.gate.lock() = Some(r);
             theirs.ready.notify_all();
@@ -147,12 +149,12 @@ fn commit_of(repo: &repo::Repository, spec: &str) -> CoreResult<ObjectId> {
 
 /// Walk on, and read the batch's commits for JS.
 fn pull(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
-    let items = walk_on(shared, walk, n, abort)?;
-    read_commits(shared, items, abort)
+    let (items, located) = walk_on(shared, walk, n, abort)?;
+    read_commits(shared, items, located, abort)
 }
 
 /// The next `n` commits of the walk (fewer at its end), with the content it kept.
-fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<Items> {
+fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<AtomicBool>) -> CoreResult<(Items, Option<Arc<Located>>)> {
     shared.check_open()?;
     let mut w = walk.lock();
     if abort.load(Ordering::Relaxed) {
@@ -171,11 +173,19 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
             paths: spec.paths.clone(),
             keep_objects: true,
         };
-        *w = WalkState::Running(Box::new(Walk::new(RepoRef(shared.clone()), opts)?));
+        *w = WalkState::Running(Box::new(Walk::new(RepoRef(shared.clone()), opts)?), None, 0);
     }
     let items = match &mut *w {
-        WalkState::Running(walk) => match walk.next_batch_kept(n, abort) {
-            Ok(items) if !abort.load(Ordering::Relaxed) => items,
+        WalkState::Running(walk, located, walked) => match walk.next_batch_kept(n, abort) {
+            Ok(items) if !abort.load(Ordering::Relaxed) => {
+                *walked += items.len();
+                if located.is_none() && *walked >= LOCATE_FROM && walk.uses_commit_graph() {
+                    if let Some((first, _)) = items.first() {
+                        *located = walk.locate_commits(first).map(Arc::new);
+                    }
+                }
+                (items, located.clone())
+            }
             Ok(_) => {
                 *w = WalkState::Done;
                 return Err(CoreError::Aborted);
@@ -185,13 +195,17 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
                 return Err(e);
             }
         },
-        _ => Vec::new(),
+        _ => (Vec::new(), None),
     };
-    if items.len() < n {
+    if items.0.len() < n {
         *w = WalkState::Done;
     }
     Ok(items)
 }
+
+/// Commits walked before the walk finds where its commits are in the pack
+/// (with a commit-graph): short walks do not pay for it.
+const LOCATE_FROM: usize = 256;
 
 /// Below this many commits a batch is read on the calling thread alone.
 const PARALLEL_FROM: usize = 512;
@@ -199,10 +213,10 @@ const PARALLEL_FROM: usize = 512;
 type Items = Vec<(ObjectId, Option<Vec<u8>>)>;
 
 /// Read one chunk's commits (the content the walk kept, the rest from the store).
-fn read_chunk(shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], abort: &AtomicBool) -> CoreResult<CommitBatch> {
+fn read_chunk(shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], located: Option<&Located>, abort: &AtomicBool) -> CoreResult<CommitBatch> {
     let mut b = CommitBatch::fresh();
     b.reserve(chunk.len(), raw_bytes(chunk));
-    read_chunk_into(b, shared, chunk, abort)
+    read_chunk_into(b, shared, chunk, located, abort)
 }
 
 /// About how many raw bytes these commits hold (a guess for those not kept).
@@ -211,7 +225,7 @@ fn raw_bytes(items: &[(ObjectId, Option<Vec<u8>>)]) -> usize {
 }
 
 /// [`read_chunk`] into `b`.
-fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], abort: &AtomicBool) -> CoreResult<CommitBatch> {
+fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Option<Vec<u8>>)], located: Option<&Located>, abort: &AtomicBool) -> CoreResult<CommitBatch> {
     let mut buf = Vec::new();
     for (oid, raw) in chunk {
         if abort.load(Ordering::Relaxed) {
@@ -222,7 +236,17 @@ fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Opti
             None => {
                 shared.check_open()?;
                 buf.clear();
-                match shared.repo.odb.read(oid, &mut buf)? {
+                // Where the walk found it, else looked up (which also says what is wrong).
+                let at = located.and_then(|l| Some((l, *l.at.get(oid)?)));
+                let found = match at {
+                    Some((l, off)) => shared.repo.odb.read_packed(&l.pack, off, &mut buf).ok().map(Some),
+                    None => None,
+                };
+                let found = match found {
+                    Some(k) => k,
+                    None => shared.repo.odb.read(oid, &mut buf)?,
+                };
+                match found {
                     Some(Kind::Commit) => &buf,
                     Some(kind) => return Err(CoreError::ObjectType { oid: *oid, expected: "commit", actual: kind.as_str() }),
                     None => return Err(CoreError::ObjectNotFound { oid: *oid }),
@@ -265,10 +289,10 @@ impl Offer {
 /// other chunks go to the pool's long-lived threads rather than to threads
 /// spawned per batch: a new thread allocates from fresh memory pages every
 /// time, and faulting those in cost more than the reading.
-fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
+fn read_commits(shared: &Arc<Shared>, mut items: Items, located: Option<Arc<Located>>, abort: &Arc<AtomicBool>) -> CoreResult<CommitBatch> {
     let threads = pool::threads().min(items.len() / PARALLEL_FROM).max(1);
     if threads == 1 {
-        return read_chunk(shared, &items, abort);
+        return read_chunk(shared, &items, located.as_deref(), abort);
     }
     let per = items.len().div_ceil(threads);
     // The batch the others are appended to: the roomiest spare, taken before the helpers take theirs.
@@ -279,10 +303,10 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>)
     for k in (1..threads).rev() {
         let tail = items.split_off((k * per).min(items.len()));
         let offer = Arc::new(Offer { job: Mutex::new(Some(tail)), ..Default::default() });
-        let (o, sh, ab) = (offer.clone(), shared.clone(), abort.clone());
+        let (o, sh, ab, lo) = (offer.clone(), shared.clone(), abort.clone(), located.clone());
         pool::spawn_detached(move || {
             if let Some(job) = o.take_back() {
-                let r = error::guard(|| read_chunk(&sh, &job, &ab));
+                let r = error::guard(|| read_chunk(&sh, &job, lo.as_deref(), &ab));
                 *o.result.lock() = Some(r);
                 o.ready.notify_all();
             }
@@ -290,10 +314,10 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, abort: &Arc<AtomicBool>)
         offers.push(offer);
     }
     // Chunks were cut from the end: the last offer holds the chunk right after ours.
-    let mut out = read_chunk_into(ours, shared, &items, abort)?;
+    let mut out = read_chunk_into(ours, shared, &items, located.as_deref(), abort)?;
     for offer in offers.iter().rev() {
         let more = match offer.take_back() {
-            Some(job) => read_chunk(shared, &job, abort)?,
+            Some(job) => read_chunk(shared, &job, located.as_deref(), abort)?,
             None => offer.wait()?,
         };
         out.append(&more);

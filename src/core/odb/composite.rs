@@ -582,6 +582,13 @@ impl Store {
         Some((p, off))
     }
 
+    /// The object at `offset` in `pack` (one of this store's), with this store
+    /// as the root of REF_DELTA look-ups, as [`Store::read`] would read it.
+    pub fn read_packed(&self, pack: &Pack, offset: u64, out: &mut Vec<u8>) -> Result<Kind> {
+        let ctx = ReadCtx { root: self, depth: std::cell::Cell::new(0) };
+        pack.read_at(offset, out, &ctx)
+    }
+
     /// Where `oid` sits in the packs, as a sort key (pack id, offset); None if not packed here.
     /// Batch reads load in this order: deltas then meet their bases in the cache.
     pub fn location(&self, oid: &ObjectId) -> Option<(u32, u64)> {

@@ -120,6 +120,47 @@ impl Index {
         None
     }
 
+    /// Sorted positions of `oids`, looked up in their order, each search
+    /// starting from where the previous one ended (galloping): for ids that
+    /// come mostly sorted, each search stays near the last, in memory already
+    /// read, instead of a fresh binary search across the index.
+    pub fn lookup_in_order(&self, oids: impl Iterator<Item = ObjectId>) -> Vec<Option<u32>> {
+        let ids = &self.map[self.ids_at()..];
+        let cmp = |i: u32, oid: &ObjectId| {
+            let at = i as usize * 20;
+            ids[at..at + 20].cmp(&oid.0[..])
+        };
+        let mut out = Vec::new();
+        let mut from = 0u32;
+        let mut prev: Option<ObjectId> = None;
+        for oid in oids {
+            if prev.is_some_and(|p| oid < p) {
+                from = 0; // a new sorted run
+            }
+            prev = Some(oid);
+            let (blo, bhi) = self.range(oid.0[0]);
+            let mut lo = from.clamp(blo, bhi);
+            let mut hi = lo;
+            let mut step = 1u32;
+            while hi < bhi && cmp(hi, &oid) == std::cmp::Ordering::Less {
+                lo = hi + 1;
+                hi = hi.saturating_add(step).min(bhi);
+                step = step.saturating_mul(2);
+            }
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if cmp(mid, &oid) == std::cmp::Ordering::Less {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            out.push((lo < bhi && cmp(lo, &oid) == std::cmp::Ordering::Equal).then_some(lo));
+            from = lo;
+        }
+        out
+    }
+
     /// Ids starting with `prefix`.
     pub fn find_prefix(&self, prefix: &Prefix, out: &mut Vec<ObjectId>, limit: usize) {
         let (mut lo, mut hi) = self.range(prefix.bytes.0[0]);
@@ -227,6 +268,47 @@ impl Index {
 mod tests {
     use super::*;
     use crate::core::testutil::{git_ok, TempDir};
+
+    /// Looking ids up in order gives what one look-up each gives: sorted, in
+    /// several sorted runs (a split commit-graph), unsorted, with ids that are
+    /// not there (before, between and after the index's), and at the edges of
+    /// fan-out buckets.
+    #[test]
+    fn lookup_in_order_equals_lookup() {
+        let t = TempDir::new("lookup-in-order");
+        git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
+        for i in 0..60 {
+            std::fs::write(t.0.join(format!("f{}", i % 7)), format!("{i}\n")).expect("write");
+            git_ok(&t.0, &["add", "."]);
+            git_ok(&t.0, &["commit", "-q", "-m", &format!("c{i}")]);
+        }
+        git_ok(&t.0, &["repack", "-adq"]);
+        let pack_dir = t.0.join(".git/objects/pack");
+        let idx = std::fs::read_dir(&pack_dir).expect("pack dir").flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "idx")).expect("an idx");
+        let index = Index::open(&idx).expect("idx");
+        let mut ids: Vec<ObjectId> = (0..index.count).map(|i| index.oid_at(i)).collect();
+        // Ids not in the index: next to each present one, and at both ends.
+        for i in (0..ids.len()).step_by(3) {
+            let mut o = ids[i];
+            o.0[19] ^= 1;
+            ids.push(o);
+        }
+        ids.push(ObjectId([0; 20]));
+        ids.push(ObjectId([0xff; 20]));
+        let check = |query: &[ObjectId]| {
+            let one: Vec<Option<u32>> = query.iter().map(|o| index.lookup(o)).collect();
+            assert_eq!(index.lookup_in_order(query.iter().copied()), one);
+        };
+        ids.sort();
+        check(&ids);
+        let (a, b) = ids.split_at(ids.len() / 3);
+        check(&[b, a].concat());
+        let mut shuffled = ids.clone();
+        shuffled.reverse();
+        check(&shuffled);
+        check(&ids.iter().step_by(5).copied().collect::<Vec<_>>());
+        check(&[]);
+    }
 
     #[test]
     fn rev_file_gives_the_sorted_offsets_and_a_bad_one_is_ignored() {

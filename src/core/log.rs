@@ -96,6 +96,12 @@ struct Kept {
     bytes: usize,
 }
 
+/// [`Walk::worth_locating`] for a graph of `commits`, `walked` commits in,
+/// with `remaining` left to the walk's limit if it has one.
+fn worth_locating(commits: usize, walked: usize, remaining: Option<usize>) -> bool {
+    walked >= (commits / 8).max(256) && remaining.is_none_or(|r| walked + r >= commits / 2)
+}
+
 /// Pack offsets of commits (see [`Walk::locate_commits`]).
 pub struct Located {
     pub pack: std::sync::Arc<crate::core::odb::pack::Pack>,
@@ -1235,6 +1241,16 @@ impl<R: Deref<Target = Repository>> Walk<R> {
         self.revs.c.graph.is_some()
     }
 
+    /// Whether locating every commit of the graph ([`Walk::locate_commits`])
+    /// pays off now that `walked` commits were handed over: it costs about as
+    /// much as looking up an eighth of the graph's commits one by one, so
+    /// only once the walk has reached that many, and not when a limit will
+    /// end it before it covers half the graph.
+    pub fn worth_locating(&self, walked: usize) -> bool {
+        let Some(g) = self.revs.c.graph.as_ref() else { return false };
+        worth_locating(g.len() as usize, walked, self.remaining)
+    }
+
     /// Where the commits of the commit-graph are in the pack holding `first`:
     /// for those who read the commits of a walk that uses the graph (which
     /// reads none itself). The graph lists its commits sorted, as the pack
@@ -1813,6 +1829,20 @@ mod tests {
         assert_eq!(inside, 300, "the first 300 commits are in the repacked pack");
         let w = Walk::new_with(&repo, Options { from: vec![head], ..Default::default() }, false).expect("walk");
         assert!(w.locate_commits(&commits[0]).is_none());
+        assert!(!w.worth_locating(100_000), "nothing to locate without a graph");
+    }
+
+    /// Locating every commit of a graph is done once the walk has covered an
+    /// eighth of it (at least 256 commits), and not for a walk whose limit
+    /// ends it before half.
+    #[test]
+    fn locating_pays_off_only_for_long_walks() {
+        assert!(!worth_locating(400, 255, None));
+        assert!(worth_locating(400, 256, None));
+        assert!(!worth_locating(1_000_000, 124_999, None));
+        assert!(worth_locating(1_000_000, 125_000, None));
+        assert!(!worth_locating(1_000_000, 200_000, Some(299_999)), "a limit ends it before half");
+        assert!(worth_locating(1_000_000, 200_000, Some(300_000)));
     }
 
     /// Many more random histories: `FERROGIT_LOG_FUZZ=<seeds> cargo test --release

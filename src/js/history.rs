@@ -179,7 +179,7 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
         WalkState::Running(walk, located, walked) => match walk.next_batch_kept(n, abort) {
             Ok(items) if !abort.load(Ordering::Relaxed) => {
                 *walked += items.len();
-                if located.is_none() && *walked >= LOCATE_FROM && walk.uses_commit_graph() {
+                if located.is_none() && walk.worth_locating(*walked) {
                     if let Some((first, _)) = items.first() {
                         *located = walk.locate_commits(first).map(Arc::new);
                     }
@@ -203,9 +203,6 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
     Ok(items)
 }
 
-/// Commits walked before the walk finds where its commits are in the pack
-/// (with a commit-graph): short walks do not pay for it.
-const LOCATE_FROM: usize = 256;
 
 /// Below this many commits a batch is read on the calling thread alone.
 const PARALLEL_FROM: usize = 512;

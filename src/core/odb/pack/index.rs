@@ -217,7 +217,9 @@ impl Index {
         Ok(v.into_iter().map(|(_, i)| i).collect())
     }
 
-    /// The positions in pack order from the `.rev`, if it is there and well formed.
+    /// The positions in pack order from the `.rev`, if it is there and well
+    /// formed: "RIDX", version 1, hash id 1 (SHA-1), a position per object
+    /// (each in range), then the pack's checksum and the .rev's own.
     fn positions_from_rev(&self) -> Option<Vec<u32>> {
         let n = self.count as usize;
         let f = std::fs::File::open(self.path.with_extension("rev")).ok()?;
@@ -234,26 +236,12 @@ impl Index {
         v.iter().all(|&i| i < self.count).then_some(v)
     }
 
-    /// The offsets in pack order from the `.rev` beside the index, if it is valid.
+    /// The offsets in pack order from the `.rev` beside the index, if it is
+    /// valid and they do increase.
     fn offsets_from_rev(&self) -> Result<Option<Vec<u64>>> {
-        let n = self.count as usize;
-        let Ok(f) = std::fs::File::open(self.path.with_extension("rev")) else { return Ok(None) };
-        // SAFETY: read-only mapping; git writes a new .rev with a new pack, never in place.
-        let Ok(map) = (unsafe { Mmap::map(&f) }) else { return Ok(None) };
-        // "RIDX", version 1, hash id 1 (SHA-1), n positions, pack and .rev checksums.
-        let b = &map[..];
-        if b.len() != 12 + n * 4 + 40 || &b[..4] != b"RIDX" || be32(b, 4) != 1 || be32(b, 8) != 1 {
-            return Ok(None);
-        }
-        if &b[12 + n * 4..12 + n * 4 + 20] != self.pack_checksum() {
-            return Ok(None);
-        }
-        let mut v = Vec::with_capacity(n);
-        for k in 0..n {
-            let i = be32(b, 12 + k * 4);
-            if i >= self.count {
-                return Ok(None);
-            }
+        let Some(positions) = self.positions_from_rev() else { return Ok(None) };
+        let mut v = Vec::with_capacity(positions.len());
+        for i in positions {
             let off = self.offset_at(i)?;
             if v.last().is_some_and(|&prev| prev >= off) {
                 return Ok(None);

@@ -104,14 +104,37 @@ impl Turns {
     }
 }
 
+/// A batch that a worker hands to the thread waiting for it, once.
+#[derive(Default)]
+struct Handoff {
+    slot: Mutex<Option<CoreResult<CommitBatch>>>,
+    ready: Condvar,
+}
+
+impl Handoff {
+    fn put(&self, r: CoreResult<CommitBatch>) {
+        *self.slot.lock() = Some(r);
+        self.ready.notify_all();
+    }
+
+    fn wait(&self) -> CoreResult<CommitBatch> {
+        let mut g = self.slot.lock();
+        loop {
+            if let Some(r) = g.take() {
+                return r;
+            }
+            self.ready.wait(&mut g);
+        }
+    }
+}
+
 /// A batch read ahead on a worker for a later `nextSync`: the main thread
 /// makes the JS commits of one batch while workers walk and read the next
 /// ones. The workers never need the main thread, so waiting for them cannot
 /// deadlock.
 #[derive(Default)]
 struct Ahead {
-    gate: Mutex<Option<CoreResult<CommitBatch>>>,
-    ready: Condvar,
+    batch: Handoff,
     /// How many commits it was asked for: fewer means the walk ended.
     n: usize,
 }
@@ -125,20 +148,9 @@ impl Ahead {
                 let (items, located) = turns.take(ticket, || walk_on(&shared, &walk, n, &abort))?;
                 read_commits(&shared, items, located, &abort)
             });
-            *theirs.gate.lock() = Some(r);
-            theirs.ready.notify_all();
+            theirs.batch.put(r);
         });
         a
-    }
-
-    fn wait(&self) -> CoreResult<CommitBatch> {
-        let mut g = self.gate.lock();
-        loop {
-            if let Some(r) = g.take() {
-                return r;
-            }
-            self.ready.wait(&mut g);
-        }
     }
 }
 
@@ -261,23 +273,12 @@ fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Opti
 #[derive(Default)]
 struct Offer {
     job: Mutex<Option<Items>>,
-    result: Mutex<Option<CoreResult<CommitBatch>>>,
-    ready: Condvar,
+    result: Handoff,
 }
 
 impl Offer {
     fn take_back(&self) -> Option<Items> {
         self.job.lock().take()
-    }
-
-    fn wait(&self) -> CoreResult<CommitBatch> {
-        let mut g = self.result.lock();
-        loop {
-            if let Some(r) = g.take() {
-                return r;
-            }
-            self.ready.wait(&mut g);
-        }
     }
 }
 
@@ -304,8 +305,7 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, located: Option<Arc<Loca
         pool::spawn_detached(move || {
             if let Some(job) = o.take_back() {
                 let r = error::guard(|| read_chunk(&sh, &job, lo.as_deref(), &ab));
-                *o.result.lock() = Some(r);
-                o.ready.notify_all();
+                o.result.put(r);
             }
         });
         offers.push(offer);
@@ -315,7 +315,7 @@ fn read_commits(shared: &Arc<Shared>, mut items: Items, located: Option<Arc<Loca
     for offer in offers.iter().rev() {
         let more = match offer.take_back() {
             Some(job) => read_chunk(shared, &job, located.as_deref(), abort)?,
-            None => offer.wait()?,
+            None => offer.result.wait()?,
         };
         out.append(&more);
         more.recycle();
@@ -358,7 +358,7 @@ impl LogWalk {
     pub fn next_sync(&mut self, env: Env, n: u32, ahead: Option<u32>) -> Result<JsRaw> {
         let env = env.raw();
         let (r, asked) = match self.ahead.pop_front() {
-            Some(a) => (a.wait(), a.n),
+            Some(a) => (a.batch.wait(), a.n),
             None => (error::guard(|| pull(&self.state.shared, &self.walk, n.max(1) as usize, &self.abort)), n.max(1) as usize),
         };
         if let (Some(next), Ok(b)) = (ahead.filter(|&a| a > 0), &r) {

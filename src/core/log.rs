@@ -379,7 +379,7 @@ impl Commits {
                     Some(a) if a.pack_id() == pack.id => a.passed(off),
                     Some(_) => {}
                     None => {
-                        self.ahead = Readahead::start(pack, off);
+                        self.ahead = Readahead::start(pack.clone(), off);
                         // Tests see the helper at work however the threads are scheduled.
                         #[cfg(test)]
                         if let Some(a) = &self.ahead {
@@ -387,6 +387,8 @@ impl Commits {
                         }
                     }
                 }
+                // Found already: read it there rather than look it up again.
+                return repo.odb.read_packed(&pack, off, &mut self.buf).map_err(|e| e.with_oid(*oid));
             }
         }
         repo.odb.read(oid, &mut self.buf)?.ok_or(Error::ObjectNotFound { oid: *oid })

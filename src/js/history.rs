@@ -246,13 +246,9 @@ fn read_chunk_into(mut b: CommitBatch, shared: &Shared, chunk: &[(ObjectId, Opti
                 shared.check_open()?;
                 buf.clear();
                 // Where the walk found it, else looked up (which also says what is wrong).
-                let at = located.and_then(|l| Some((l, *l.at.get(oid)?)));
-                let found = match at {
-                    Some((l, off)) => shared.repo.odb.read_packed(&l.pack, off, &mut buf).ok().map(Some),
-                    None => None,
-                };
-                let found = match found {
-                    Some(k) => k,
+                let at = located.and_then(|l| Some((&l.pack, *l.at.get(oid)?)));
+                let found = match at.and_then(|(pack, off)| shared.repo.odb.read_packed(pack, off, &mut buf).ok()) {
+                    Some(k) => Some(k),
                     None => shared.repo.odb.read(oid, &mut buf)?,
                 };
                 match found {

@@ -228,8 +228,9 @@ test('a commit whose ident git cannot split reads as git log shows it (empty fie
 })
 
 test('every field of log-walked commits equals git log (fields sent with the batch)', async () => {
-  const want = lines(git(small, 'log', '-n', '300', '--format=%H|%an|%ae|%at|%cn|%ce|%ct|%s', 'main'))
-  const row = (c) => [c.oid, c.author.name, c.author.email, c.author.seconds, c.committer.name, c.committer.email, c.committer.seconds, c.summary].join('|')
+  const want = lines(git(small, 'log', '-n', '300', '--format=%H|%T|%P|%an|%ae|%at|%cn|%ce|%ct|%s', 'main'))
+  const row = (c) =>
+    [c.oid, c.treeId, c.parentIds.join(' '), c.author.name, c.author.email, c.author.seconds, c.committer.name, c.committer.email, c.committer.seconds, c.summary].join('|')
   const fresh = Repository.openSync(small)
   const got = []
   for await (const c of fresh.log({ from: 'main', limit: 300 })) got.push(c)
@@ -344,10 +345,10 @@ test('without a commit-graph, log reads ahead and equals git rev-list; leaving t
       assert.deepEqual(collectSync(r.logSync(opts)), expected, JSON.stringify(opts))
       assert.deepEqual(await collect(r.log(opts)), expected, JSON.stringify(opts))
     }
-    const byOid = new Map(lines(git(bare, 'log', '--format=%H %an %s', 'main')).map((l) => [l.slice(0, 40), l.slice(41)]))
+    const byOid = new Map(lines(git(bare, 'log', '--format=%H %T %P|%an %s', 'main')).map((l) => [l.slice(0, 40), l.slice(41).replace(' |', '|')]))
     let n = 0
     for (const c of r.logSync({ from: 'main' })) {
-      assert.equal(`${c.author.name} ${c.summary}`, byOid.get(c.oid), c.oid)
+      assert.equal(`${[c.treeId, ...c.parentIds].join(' ')}|${c.author.name} ${c.summary}`, byOid.get(c.oid), c.oid)
       if (++n === 600) break
     }
     // Stopping a walk (what leaving the loop does) ends its helper at once,

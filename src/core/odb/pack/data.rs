@@ -221,9 +221,7 @@ impl Pack {
         if Kind::from_pack_type(e.ty) != Some(Kind::Commit) || e.size >= EXACT_END_FROM {
             return false;
         }
-        out.clear();
-        out.resize(e.size as usize, 0);
-        inflate::whole_counted(&d.map[e.data_start..e.end], out).is_some()
+        inflate::whole_into(&d.map[e.data_start..e.end], e.size as usize, out).is_some()
     }
 
     /// Read the object at sorted index position `i` (resolving deltas) into `out`.

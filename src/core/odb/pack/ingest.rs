@@ -244,10 +244,11 @@ fn scan(pack: &[u8], count: usize, on_object: &mut Option<OnObject<'_>>) -> Resu
         let mut whole = None;
         if size <= WHOLE_MAX {
             let n = size as usize;
-            if scratch.len() < n {
-                scratch.resize(n, 0);
+            // Room past the object lets libdeflate's fast loop run to its end.
+            if scratch.len() < n + inflate::OUT_SLACK {
+                scratch.resize(n + inflate::OUT_SLACK, 0);
             }
-            whole = inflate::whole_counted(stream, &mut scratch[..n]);
+            whole = inflate::whole_counted(stream, &mut scratch[..n + inflate::OUT_SLACK], n);
         }
         let used = match (whole, kind) {
             (Some(used), None) => used,
@@ -286,7 +287,7 @@ fn scan(pack: &[u8], count: usize, on_object: &mut Option<OnObject<'_>>) -> Resu
         };
         let header = (pos - offset) as u8;
         pos += used;
-        let crc = libdeflater::crc32(&body[offset..pos]);
+        let crc = inflate::crc32(&body[offset..pos]);
         metas.push(Meta { offset: offset as u64, size, crc, base, header, ty, kind });
         oids.push(oid);
     }

@@ -159,6 +159,7 @@ struct Node {
 /// The commits met so far (git's object table), loaded from the graph or the objects.
 struct Commits {
     nodes: Vec<Node>,
+    /// Id → node, for the commits not in the graph.
     by_oid: OidMap<u32>,
     /// Graph position → node, NO_POS if none yet.
     by_pos: Vec<u32>,
@@ -266,9 +267,11 @@ impl Commits {
             flags: 0,
             gpos,
         });
-        self.by_oid.insert(oid, idx);
+        // A commit of the graph is found through its position (see `node`).
         if gpos != NO_POS {
             self.by_pos[gpos as usize] = idx;
+        } else {
+            self.by_oid.insert(oid, idx);
         }
         idx
     }
@@ -279,7 +282,9 @@ impl Commits {
             return i;
         }
         let gpos = self.graph.as_ref().and_then(|g| g.lookup(oid)).unwrap_or(NO_POS);
-        let gpos = if gpos != NO_POS && self.by_pos[gpos as usize] != NO_POS { NO_POS } else { gpos };
+        if gpos != NO_POS && self.by_pos[gpos as usize] != NO_POS {
+            return self.by_pos[gpos as usize];
+        }
         self.push(*oid, gpos)
     }
 

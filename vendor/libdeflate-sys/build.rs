@@ -4,6 +4,10 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let dst = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    // ferrogit: the C sources are patched here, so a change to them rebuilds
+    // (cc's own rerun-if-env-changed lines would otherwise be the only ones).
+    println!("cargo:rerun-if-changed=libdeflate");
+    println!("cargo:rerun-if-changed=build.rs");
 
     #[cfg(feature = "dynamic")]
     if pkg_config::Config::new()

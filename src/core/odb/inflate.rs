@@ -409,4 +409,43 @@ author A U Thor <author@example.com> 1688698735 +0000\ncommitter C O Mitter <com
             }
         }
     }
+
+    #[test]
+    fn varied_huffman_codes_inflate_as_zlib_does() {
+        // libdeflate's table set-up is patched (vendor/libdeflate-sys): many
+        // streams with different alphabets, skews and lengths, so that their
+        // Huffman codes use every pattern of used and unused symbols.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..600 {
+            let len = [1, 7, 64, 300, 1000, 4000, 20000][case % 7];
+            let alphabet = 1 + (next() % 256) as u32;
+            let skew = 1 + (next() % 6) as u32;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    // Smaller values more often as `skew` grows: codes of many lengths.
+                    let mut v = (next() % alphabet as u64) as u32;
+                    for _ in 1..skew {
+                        v = v.min((next() % alphabet as u64) as u32);
+                    }
+                    (v * 7 % 256) as u8
+                })
+                .collect();
+            let level = [1, 6, 9][case % 3];
+            let mut e = ZlibEncoder::new(Vec::new(), Compression::new(level));
+            e.write_all(&data).expect("write to vec");
+            let c = e.finish().expect("finish");
+            assert_eq!(zlib_whole(&c).as_deref(), Some(&data[..]), "case {case}");
+            let mut out = Vec::new();
+            assert_eq!(inflate_exact(&c, len as u64, &mut out), Ok(()), "case {case}");
+            assert_eq!(out, data, "case {case}");
+            assert_eq!(whole_into(&c, len, &mut out), Some(c.len()), "case {case}: libdeflate itself");
+            assert_eq!(out, data, "case {case}");
+        }
+    }
 }

@@ -192,8 +192,8 @@ impl Index {
     /// exactly right (size, header, checksum, a position out of range, offsets
     /// not increasing) is ignored and the offsets are sorted instead.
     pub fn sorted_offsets(&self) -> Result<Vec<u64>> {
-        if let Some(v) = self.offsets_from_rev()? {
-            return Ok(v);
+        if let Some((_, offsets)) = self.order_from_rev()? {
+            return Ok(offsets);
         }
         let mut v = Vec::with_capacity(self.count as usize);
         for i in 0..self.count {
@@ -204,10 +204,11 @@ impl Index {
     }
 
     /// The index positions of the pack's entries in pack order (by offset):
-    /// from the `.rev` beside the index when it is valid, else sorted here.
+    /// from the `.rev` when it is valid (as for [`Index::sorted_offsets`]),
+    /// else sorted here.
     pub fn pack_order(&self) -> Result<Vec<u32>> {
-        if let Some(v) = self.positions_from_rev() {
-            return Ok(v);
+        if let Some((positions, _)) = self.order_from_rev()? {
+            return Ok(positions);
         }
         let mut v = Vec::with_capacity(self.count as usize);
         for i in 0..self.count {
@@ -215,6 +216,21 @@ impl Index {
         }
         v.sort_unstable();
         Ok(v.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// The positions in pack order from the `.rev` and their offsets, if the
+    /// `.rev` is well formed and the offsets do increase.
+    fn order_from_rev(&self) -> Result<Option<(Vec<u32>, Vec<u64>)>> {
+        let Some(positions) = self.positions_from_rev() else { return Ok(None) };
+        let mut offsets = Vec::with_capacity(positions.len());
+        for &i in &positions {
+            let off = self.offset_at(i)?;
+            if offsets.last().is_some_and(|&prev| prev >= off) {
+                return Ok(None);
+            }
+            offsets.push(off);
+        }
+        Ok(Some((positions, offsets)))
     }
 
     /// The positions in pack order from the `.rev`, if it is there and well
@@ -234,21 +250,6 @@ impl Index {
         }
         let v: Vec<u32> = (0..n).map(|k| be32(b, 12 + k * 4)).collect();
         v.iter().all(|&i| i < self.count).then_some(v)
-    }
-
-    /// The offsets in pack order from the `.rev` beside the index, if it is
-    /// valid and they do increase.
-    fn offsets_from_rev(&self) -> Result<Option<Vec<u64>>> {
-        let Some(positions) = self.positions_from_rev() else { return Ok(None) };
-        let mut v = Vec::with_capacity(positions.len());
-        for i in positions {
-            let off = self.offset_at(i)?;
-            if v.last().is_some_and(|&prev| prev >= off) {
-                return Ok(None);
-            }
-            v.push(off);
-        }
-        Ok(Some(v))
     }
 }
 
@@ -299,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn rev_file_gives_the_sorted_offsets_and_a_bad_one_is_ignored() {
+    fn rev_file_gives_the_pack_order_and_a_bad_one_is_ignored() {
         let t = TempDir::new("ridx");
         let dir = t.0.to_str().expect("utf-8 path");
         git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
@@ -314,10 +315,13 @@ mod tests {
         let rev = idx.with_extension("rev");
         assert!(rev.exists(), "git wrote a .rev in {dir}");
         let index = Index::open(&idx).expect("open");
-        let from_rev = index.offsets_from_rev().expect("reads").expect("valid .rev is used");
+        let (positions, from_rev) = index.order_from_rev().expect("reads").expect("valid .rev is used");
         let mut sorted: Vec<u64> = (0..index.count).map(|i| index.offset_at(i).expect("offset")).collect();
         sorted.sort_unstable();
         assert_eq!(from_rev, sorted);
+        assert_eq!(index.pack_order().expect("order"), positions);
+        // The pack order, whatever it comes from, is the positions by increasing offset.
+        let in_pack_order = |index: &Index| index.pack_order().expect("order").iter().map(|&i| index.offset_at(i).expect("offset")).collect::<Vec<_>>();
         // Two positions swapped: offsets no longer increase, so the .rev is ignored.
         let mut bytes = std::fs::read(&rev).expect("read .rev");
         let (a, b) = (12, 16);
@@ -326,11 +330,13 @@ mod tests {
         }
         std::fs::set_permissions(&rev, std::fs::Permissions::from(std::os::unix::fs::PermissionsExt::from_mode(0o644))).expect("chmod");
         std::fs::write(&rev, &bytes).expect("write .rev");
-        assert_eq!(index.offsets_from_rev().expect("reads"), None);
+        assert_eq!(index.order_from_rev().expect("reads"), None);
         assert_eq!(index.sorted_offsets().expect("sorted"), sorted);
+        assert_eq!(in_pack_order(&index), sorted);
         // Truncated: ignored too.
         std::fs::write(&rev, &bytes[..bytes.len() - 1]).expect("write .rev");
-        assert_eq!(index.offsets_from_rev().expect("reads"), None);
+        assert_eq!(index.order_from_rev().expect("reads"), None);
         assert_eq!(index.sorted_offsets().expect("sorted"), sorted);
+        assert_eq!(in_pack_order(&index), sorted);
     }
 }

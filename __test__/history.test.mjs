@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { fixture, git } from './fixtures/repos.mjs'
 
 const { Repository, GitError } = fg
@@ -364,6 +365,22 @@ test('without a commit-graph, log reads ahead and equals git rev-list; leaving t
     assert.throws(() => {
       for (;;) if (walk.nextSync(128, 128).length === 0) break
     }, isCode('ERR_ABORTED'))
+    // FERROGIT_THREADS=1 allows no thread beside the walk's: no helper then.
+    const helpersWith = (threads) => {
+      const script = `
+        const { Repository } = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+        const fs = require('node:fs')
+        const walk = Repository.openSync(${JSON.stringify(bare)}).__log({ from: 'main' })
+        let got = walk.nextSync(64, 128).length
+        while (got < 600) got += walk.nextSync(128, 128).length
+        console.log(fs.readdirSync('/proc/self/task').filter((t) => { try { return fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').startsWith('ferrogit-readah') } catch { return false } }).length)
+        walk.abort()`
+      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, FERROGIT_THREADS: String(threads) }, encoding: 'utf8' })
+      assert.equal(r.status, 0, r.stderr)
+      return Number(r.stdout.trim())
+    }
+    assert.equal(helpersWith(1), 0, 'FERROGIT_THREADS=1: no helper')
+    assert.equal(helpersWith(2), 1, 'FERROGIT_THREADS=2: a helper')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

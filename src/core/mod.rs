@@ -18,6 +18,7 @@ pub mod promisor;
 pub mod refs;
 pub mod repo;
 pub mod rev;
+pub mod threads;
 pub mod treeops;
 #[cfg(test)]
 pub mod testutil;

@@ -22,17 +22,9 @@ thread_local! {
     static PENDING: Cell<usize> = const { Cell::new(0) };
 }
 
-/// How many threads work may use at once: the cores, or `FERROGIT_THREADS`
-/// (e.g. to leave a core to other work).
+/// How many threads work may use at once: see [`crate::core::threads`].
 pub fn threads() -> usize {
-    static N: OnceLock<usize> = OnceLock::new();
-    *N.get_or_init(|| {
-        std::env::var("FERROGIT_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
-    })
+    crate::core::threads::available()
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {

@@ -17,7 +17,7 @@
 //! which commits are read early.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -88,15 +88,15 @@ impl State {
     }
 }
 
-/// Whether a helper thread can run beside the walk at all.
+/// Whether a helper thread may run beside the walk at all (`FERROGIT_THREADS`
+/// or the cores: see [`crate::core::threads`]).
 fn worthwhile() -> bool {
-    static MANY: OnceLock<bool> = OnceLock::new();
-    *MANY.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2))
+    crate::core::threads::available() >= 2
 }
 
 impl Readahead {
     /// Start reading `pack`'s commits after the entry at `offset` (which the
-    /// walk reads itself) on a new thread; None on one core, or if the thread
+    /// walk reads itself) on a new thread; None with one thread allowed, or if the thread
     /// cannot be made (the walk then reads alone).
     pub fn start(pack: Arc<Pack>, offset: u64) -> Option<Readahead> {
         Readahead::start_within(pack, offset, BUDGET)

@@ -1691,9 +1691,8 @@ mod tests {
     /// One random history checked without a graph, with a graph over part of it,
     /// with a split chain, and with version-1 generations.
     fn check_history(seed: u64, n: usize, dates: Dates, rounds: usize) {
-        let tmp = TempDir::new("log-synth");
+        let tmp = TempDir::repo("log-synth");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let p = plan(seed, n, dates);
         import(dir, &p, 0..n * 2 / 3);
         git_ok(dir, &["commit-graph", "write", "--reachable", "--split"]);
@@ -1767,9 +1766,8 @@ mod tests {
     /// the helper reading the wrong way) on top.
     #[test]
     fn log_reads_ahead_as_git() {
-        let tmp = TempDir::new("log-readahead");
+        let tmp = TempDir::repo("log-readahead");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let n = 1500;
         let p = plan(81, n, Dates::Skewed);
         import(dir, &p, 0..1200);
@@ -1812,9 +1810,8 @@ mod tests {
     /// without a graph there is nothing to locate.
     #[test]
     fn walk_locates_the_graph_commits_in_the_pack() {
-        let tmp = TempDir::new("log-locate");
+        let tmp = TempDir::repo("log-locate");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let p = plan(91, 400, Dates::Skewed);
         import(dir, &p, 0..300);
         git_ok(dir, &["repack", "-adq"]);
@@ -1884,9 +1881,8 @@ mod tests {
             (&[7, 0], &[]),
         ];
         for equal in [true, false] {
-            let tmp = TempDir::new("log-shapes");
+            let tmp = TempDir::repo("log-shapes");
             let dir = &tmp.0;
-            git_ok(dir, &["init", "-q", "-b", "main", "."]);
             let p: Vec<PlanCommit> = spec
                 .iter()
                 .enumerate()
@@ -1946,9 +1942,8 @@ mod tests {
     /// The graph is read (no commit object parsed) and gives the same answers.
     #[test]
     fn log_uses_commit_graph_and_survives_corrupt_ones() {
-        let tmp = TempDir::new("log-graph");
+        let tmp = TempDir::repo("log-graph");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let p = plan(41, 50, Dates::Ties);
         import(dir, &p, 0..50);
         let commits = oids_of_marks(dir);
@@ -2021,9 +2016,8 @@ mod tests {
         fn assert_send<T: Send>() {}
         assert_send::<Walk<Arc<Repository>>>();
         assert_send::<Walk<&Repository>>();
-        let tmp = TempDir::new("log-abort");
+        let tmp = TempDir::repo("log-abort");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let p = plan(51, 30, Dates::Ties);
         import(dir, &p, 0..30);
         let commits = oids_of_marks(dir);

@@ -54,6 +54,13 @@ impl TempDir {
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
     }
+
+    /// [`TempDir::new`] holding a new repository (`git init -b main`), in the dir itself.
+    pub fn repo(tag: &str) -> TempDir {
+        let t = TempDir::new(tag);
+        git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
+        t
+    }
 }
 
 impl Drop for TempDir {

@@ -723,9 +723,8 @@ mod tests {
     /// Every commit of a real history (merges, odd messages) both ways.
     #[test]
     fn a_git_history_both_ways() {
-        let tmp = TempDir::new("batch-push");
+        let tmp = TempDir::repo("batch-push");
         let dir = &tmp.0;
-        git_ok(dir, &["init", "-q", "-b", "main", "."]);
         let mut script = String::new();
         for i in 0..200 {
             let msg = match i % 5 {

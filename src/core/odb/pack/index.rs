@@ -264,8 +264,7 @@ mod tests {
     /// fan-out buckets.
     #[test]
     fn lookup_in_order_equals_lookup() {
-        let t = TempDir::new("lookup-in-order");
-        git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
+        let t = TempDir::repo("lookup-in-order");
         for i in 0..60 {
             std::fs::write(t.0.join(format!("f{}", i % 7)), format!("{i}\n")).expect("write");
             git_ok(&t.0, &["add", "."]);
@@ -301,9 +300,8 @@ mod tests {
 
     #[test]
     fn rev_file_gives_the_pack_order_and_a_bad_one_is_ignored() {
-        let t = TempDir::new("ridx");
+        let t = TempDir::repo("ridx");
         let dir = t.0.to_str().expect("utf-8 path");
-        git_ok(&t.0, &["init", "-q", "-b", "main", "."]);
         for i in 0..30 {
             std::fs::write(t.0.join(format!("f{i}")), format!("{i}\n").repeat(i + 1)).expect("write");
             git_ok(&t.0, &["add", "."]);

@@ -215,7 +215,6 @@ fn walk_on(shared: &Arc<Shared>, walk: &Mutex<WalkState>, n: usize, abort: &Arc<
     Ok(items)
 }
 
-
 /// Below this many commits a batch is read on the calling thread alone.
 const PARALLEL_FROM: usize = 512;
 
